@@ -464,24 +464,36 @@ const char *vh_proto_protocol_feature_name(unsigned bit);
 const char *vh_proto_virtio_feature_name(unsigned bit);
 
 /* ------------------------------------------------------------------------ */
-/* Validation. Each returns 0 or a negative errno (-EINVAL, -EPROTO,        */
-/* -EOVERFLOW, -ERANGE) and never touches memory outside its arguments.     */
+/* Validation. Each returns 0 or a negative errno and never touches memory  */
+/* outside its arguments: -EINVAL (NULL argument, a field out of its        */
+/* domain), -EPROTO (header), -EMSGSIZE (a size that disagrees with the     */
+/* payload), -EOVERFLOW (an address range that wraps), -ERANGE (a range     */
+/* outside its container). Reasons go to the logger at debug level only:   */
+/* the caller knows the request and logs the error line.                    */
 /* ------------------------------------------------------------------------ */
 
 /**
  * Check a received header: version 1, no reserved flag bit, the REPLY flag
- * as expected (@expect_reply), size within @max_payload.
+ * as expected (@expect_reply), no NEED_REPLY on a reply, size within
+ * @max_payload (and never above VHOST_USER_MAX_PAYLOAD, the size of the
+ * payload buffer). -EPROTO for a flag, -EMSGSIZE for the size.
  */
 int vh_proto_validate_hdr(const struct vhost_user_hdr *hdr, bool expect_reply,
 			  uint32_t max_payload);
 
-/** Region: non-zero size, gpa+size, uaddr+size and offset+size don't wrap. */
+/**
+ * Region: non-zero size; gpa+size, uaddr+size and mmap_offset+size do not
+ * wrap. The exclusive end must be representable (a region may end at
+ * UINT64_MAX - 1 but not cover byte UINT64_MAX), so later layers can use
+ * start + size without overflow. -EINVAL for size 0, -EOVERFLOW for a wrap.
+ */
 int vh_proto_validate_region(const struct vhost_user_mem_region *r);
 
 /**
  * Memory table of @payload_size bytes: 1..8 regions, the size is exactly
  * 8+32n, every region valid, no two regions overlap in guest-physical or in
- * user address space.
+ * user address space (adjacent regions are fine). The padding is ignored.
+ * -EMSGSIZE for the size, -EINVAL for the count or an overlap.
  */
 int vh_proto_validate_mem_table(const struct vhost_user_mem_table *t,
 				uint32_t payload_size);
@@ -489,36 +501,50 @@ int vh_proto_validate_mem_table(const struct vhost_user_mem_table *t,
 /**
  * Ring addresses: each naturally aligned as virtio requires for a split ring
  * (descriptors 16, avail 2, used 4) or a packed ring (descriptor ring 16,
- * event suppression areas 4), no unknown flag bits.
+ * driver event area in avail_user_addr 4, device event area in
+ * used_user_addr 4), no flag bit but VHOST_VRING_F_LOG. -EINVAL.
  */
 int vh_proto_validate_vring_addr(const struct vhost_user_vring_addr *a,
 				 bool packed);
 
 /**
- * Config access: @payload_size == 12 + size, size <= 256, offset + size
+ * Config access: @payload_size == 12 + size, 0 < size <= 256, offset + size
  * does not wrap and stays within @config_len (offsets are 0-based into the
  * device config space, exactly as QEMU sends them), flags 0 or 1.
+ * -EMSGSIZE (sizes), -ERANGE (outside the config space), -EINVAL (flags).
  */
 int vh_proto_validate_config(const struct vhost_user_config_hdr *c,
 			     uint32_t payload_size, uint32_t config_len);
 
-/** IOTLB: known type, perm <= RW, size non-zero for UPDATE/INVALIDATE, no wrap.
+/**
+ * IOTLB: type 1..4, perm <= RW; UPDATE needs a non-zero size and neither
+ * iova..iova+size-1 nor uaddr..uaddr+size-1 may wrap (the last byte may be
+ * UINT64_MAX, as in the kernel's vhost_chk_iotlb_overflow). INVALIDATE of
+ * size 0 is accepted and means "from iova to the end of the 64-bit space":
+ * QEMU sends addr_mask + 1, which is 0 for a whole-space unmap.
  */
 int vh_proto_validate_iotlb(const struct vhost_user_iotlb *m);
 
 /** Log: size non-zero, offset + size does not wrap. */
 int vh_proto_validate_log(const struct vhost_user_log *l);
 
-/** Inflight request: num_queues and queue_size non-zero, queue_size <= 32768.
+/**
+ * Inflight description: num_queues non-zero, queue_size 1..32768,
+ * mmap_offset + mmap_size does not wrap. mmap_size may be 0: it is 0 in a
+ * GET_INFLIGHT_FD request and in a failed GET_INFLIGHT_FD reply.
  */
 int vh_proto_validate_inflight(const struct vhost_user_inflight *in);
 
-/** MMAP request: len non-zero, offsets + len do not wrap, flags known. */
+/**
+ * MMAP request: len non-zero, fd_offset + len and shm_offset + len do not
+ * wrap, no flag but VHOST_USER_FLAG_MAP_RW.
+ */
 int vh_proto_validate_mmap(const struct vhost_user_mmap *m);
 
 /**
- * u64 payload of SET_VRING_KICK/CALL/ERR: bits 9..63 must be zero. Returns the
- * ring index in *@index and whether an fd is expected in *@has_fd.
+ * u64 payload of SET_VRING_KICK/CALL/ERR (and the u64 of a vring area):
+ * bits 9..63 must be zero (-EINVAL). Returns the ring index (bits 0..7) in
+ * *@index and whether an fd is expected (NOFD bit 8 clear) in *@has_fd.
  */
 int vh_proto_decode_vring_file(uint64_t u64, uint32_t *index, bool *has_fd);
 
@@ -528,7 +554,8 @@ int vh_proto_encode_vring_file(uint32_t index, bool has_fd, uint64_t *u64);
 /**
  * Split/packed ring base in SET/GET_VRING_BASE "num": for packed rings, bits
  * 0-14 last avail index, bit 15 avail wrap counter, bits 16-30 used index,
- * bit 31 used wrap counter.
+ * bit 31 used wrap counter. Encoding keeps the low 15 bits of each index
+ * (a packed ring holds at most 32768 entries, so nothing real is lost).
  */
 struct vh_packed_base {
 	uint16_t avail_idx;
@@ -539,7 +566,11 @@ struct vh_packed_base {
 uint32_t vh_proto_encode_packed_base(const struct vh_packed_base *b);
 void vh_proto_decode_packed_base(uint32_t num, struct vh_packed_base *b);
 
-/** Fill a header for request @req with @size payload bytes (version 1). */
+/**
+ * Fill a header for request @req with @size payload bytes: version 1 plus
+ * whichever of VHOST_USER_REPLY_MASK / VHOST_USER_NEED_REPLY_MASK @flags
+ * carries; version bits and reserved bits in @flags are ignored.
+ */
 void vh_proto_init_hdr(struct vhost_user_hdr *hdr, uint32_t request,
 		       uint32_t flags, uint32_t size);
 
@@ -551,7 +582,7 @@ void vh_proto_init_hdr(struct vhost_user_hdr *hdr, uint32_t request,
 enum vh_size_rule {
 	VH_SIZE_EXACT,	  /* size == min */
 	VH_SIZE_RANGE,	  /* min <= size <= max */
-	VH_SIZE_MEMTABLE, /* 8 + 32 n, 1 <= n <= 8 */
+	VH_SIZE_MEMTABLE, /* 8 + 32 n, 1 <= n <= 8, and n fds */
 	VH_SIZE_CONFIG,	  /* 12 + hdr.size, hdr.size <= 256 */
 };
 
@@ -562,6 +593,17 @@ enum vh_reply_kind {
 	VH_REPLY_IF_PF, /* a reply with a body iff protocol feature @reply_pf */
 };
 
+/** How the size of a reply body is checked. */
+enum vh_reply_size_rule {
+	VH_REPLY_SIZE_EXACT,	  /* size == reply_size */
+	VH_REPLY_SIZE_AS_REQUEST, /* size == the request's payload size */
+};
+
+/**
+ * One row of the request tables. Protocol features are bit numbers
+ * (enum vhost_user_protocol_feature) or -1 for "none"; 0 is MQ, so every
+ * row sets need_pf, need_pf2 and reply_pf explicitly.
+ */
 struct vh_msg_shape {
 	const char *name;
 	enum vh_size_rule size_rule;
@@ -574,16 +616,28 @@ struct vh_msg_shape {
 	/* The request addresses a vring: where its index lives. */
 	enum {
 		VH_RING_NONE,
-		VH_RING_STATE,
-		VH_RING_ADDR,
-		VH_RING_FILE,
-		VH_RING_AREA
+		VH_RING_STATE, /* vhost_user_vring_state.index */
+		VH_RING_ADDR,  /* vhost_user_vring_addr.index */
+		VH_RING_FILE,  /* u64 bits 0-7 (vh_proto_decode_vring_file) */
+		VH_RING_AREA   /* vhost_user_vring_area.u64 bits 0-7 */
 	} ring;
 	enum vh_reply_kind reply;
 	int8_t reply_pf;
-	/* Size of the reply body (for VH_REPLY_ALWAYS / _IF_PF), 0 if variable.
-	 */
+	/* Size of the reply body (for VH_REPLY_ALWAYS / _IF_PF) under
+	 * reply_rule; 0 with VH_REPLY_SIZE_AS_REQUEST. */
 	uint32_t reply_size;
+	/* A second protocol feature that must also be negotiated, or -1:
+	 * BACKEND_SEND_FD for back-end requests that carry an fd. */
+	int8_t need_pf2;
+	/* A 0-byte payload is accepted too (a known peer quirk, see the row:
+	 * QEMU sends GET_SHARED_OBJECT without its UUID). */
+	bool accept_empty;
+	enum vh_reply_size_rule reply_rule;
+	/* A 0-byte reply body is accepted too (GET_CONFIG's error form). */
+	bool reply_accept_empty;
+	/* File descriptors the reply body carries. */
+	uint8_t reply_min_fds;
+	uint8_t reply_max_fds;
 };
 
 /** Shape of front-end request @req, or NULL when the spec defines none. */
@@ -593,10 +647,43 @@ const struct vh_msg_shape *vh_proto_backend_request_shape(uint32_t req);
 
 /**
  * Check a message's payload size and fd count against @shape. Returns 0,
- * -EMSGSIZE (size), -EBADMSG (fd count).
+ * -EINVAL (NULL argument), -EMSGSIZE (size), -EBADMSG (fd count; for
+ * SET_MEM_TABLE also an fd count other than nregions). Reads the payload
+ * with memcpy only; never reads past hdr.size.
  */
 int vh_proto_check_shape(const struct vh_msg_shape *shape,
 			 const struct vhost_user_msg *msg);
+
+/**
+ * Mask of the protocol features @shape needs (need_pf and need_pf2);
+ * 0 when it needs none. A request is allowed when
+ * (negotiated & mask) == mask. Requirements that are virtio feature bits
+ * (PROTOCOL_FEATURES for GET/SET_PROTOCOL_FEATURES and SET_VRING_ENABLE,
+ * ACCESS_PLATFORM for IOTLB messages) are not part of the mask.
+ */
+uint64_t vh_proto_shape_required_pf(const struct vh_msg_shape *shape);
+
+/**
+ * Check the reply @reply to a request of @shape whose payload had
+ * @request_size bytes: body size by reply_rule (or 8, no fd, for the ack of
+ * a VH_REPLY_NONE request) and fd count. Header flags and the request code
+ * are vh_proto_validate_hdr's and the caller's. Returns 0, -EINVAL,
+ * -EMSGSIZE, -EBADMSG.
+ */
+int vh_proto_check_reply_shape(const struct vh_msg_shape *shape,
+			       uint32_t request_size,
+			       const struct vhost_user_msg *reply);
+
+/**
+ * The ring index a message of @shape addresses, read with memcpy from its
+ * payload (whose size vh_proto_check_shape has accepted). Returns 0 and
+ * *@index, -ENOENT when the request addresses no ring, -EMSGSIZE when the
+ * payload is too short to hold the index, -EINVAL for reserved bits in a
+ * VH_RING_FILE / VH_RING_AREA u64. Bounds against the device's queue count
+ * are the caller's.
+ */
+int vh_proto_ring_index(const struct vh_msg_shape *shape,
+			const struct vhost_user_msg *msg, uint32_t *index);
 
 #ifdef __cplusplus
 }
