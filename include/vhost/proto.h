@@ -193,6 +193,9 @@ enum vhost_user_protocol_feature {
 	VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT = 20,
 	VHOST_USER_PROTOCOL_F_GPA_ADDRESSES = 21,
 	VHOST_USER_PROTOCOL_F_SHMEM = 22,
+	/* GET_VRING_BASE may return without draining in-flight requests
+	 * (QEMU include/hw/virtio/vhost-user.h, 2026). */
+	VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN = 23,
 	VHOST_USER_PROTOCOL_F_MAX /* one past the last defined bit */
 };
 

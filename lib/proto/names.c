@@ -105,6 +105,8 @@ static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_MAX] = {
     [VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT] = "GET_VRING_BASE_INFLIGHT",
     [VHOST_USER_PROTOCOL_F_GPA_ADDRESSES] = "GPA_ADDRESSES",
     [VHOST_USER_PROTOCOL_F_SHMEM] = "SHMEM",
+    [VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN] =
+	"GET_VRING_BASE_SKIP_DRAIN",
 };
 
 /* Transport bits (virtio 1.2 §6) plus the two vhost-specific ones, without

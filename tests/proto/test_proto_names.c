@@ -101,19 +101,21 @@ static void every_back_end_request_has_its_spec_name(void **state)
 			    "VHOST_USER_BACKEND_UNKNOWN");
 }
 
-static void every_protocol_feature_bit_0_to_22_is_named(void **state)
+static void every_protocol_feature_bit_0_to_23_is_named(void **state)
 {
 	(void)state;
 	for (unsigned b = 0; b < VHOST_USER_PROTOCOL_F_MAX; b++)
 		assert_non_null(vh_proto_protocol_feature_name(b));
-	assert_int_equal(VHOST_USER_PROTOCOL_F_MAX, 23);
+	assert_int_equal(VHOST_USER_PROTOCOL_F_MAX, 24);
 	assert_string_equal(vh_proto_protocol_feature_name(0), "MQ");
 	assert_string_equal(vh_proto_protocol_feature_name(3), "REPLY_ACK");
 	assert_string_equal(vh_proto_protocol_feature_name(15),
 			    "CONFIGURE_MEM_SLOTS");
 	assert_string_equal(vh_proto_protocol_feature_name(19), "DEVICE_STATE");
 	assert_string_equal(vh_proto_protocol_feature_name(22), "SHMEM");
-	assert_null(vh_proto_protocol_feature_name(23));
+	assert_string_equal(vh_proto_protocol_feature_name(23),
+			    "GET_VRING_BASE_SKIP_DRAIN");
+	assert_null(vh_proto_protocol_feature_name(24));
 	assert_null(vh_proto_protocol_feature_name(63));
 	assert_null(vh_proto_protocol_feature_name(1000));
 }
@@ -146,7 +148,7 @@ static void feature_masks_are_built_from_bit_numbers(void **state)
 	assert_int_equal(vh_protocol_feature_mask(VHOST_USER_PROTOCOL_F_SHMEM),
 			 UINT64_C(1) << 22);
 	assert_true(vh_protocol_has(0x8, VHOST_USER_PROTOCOL_F_REPLY_ACK));
-	assert_int_equal(VHOST_USER_PROTOCOL_F_KNOWN, UINT64_C(0x7fffff));
+	assert_int_equal(VHOST_USER_PROTOCOL_F_KNOWN, UINT64_C(0xffffff));
 }
 
 int main(void)
@@ -155,7 +157,7 @@ int main(void)
 	    cmocka_unit_test(every_front_end_request_has_its_spec_name),
 	    cmocka_unit_test(unknown_front_end_request_is_named_unknown),
 	    cmocka_unit_test(every_back_end_request_has_its_spec_name),
-	    cmocka_unit_test(every_protocol_feature_bit_0_to_22_is_named),
+	    cmocka_unit_test(every_protocol_feature_bit_0_to_23_is_named),
 	    cmocka_unit_test(transport_feature_bits_are_named),
 	    cmocka_unit_test(feature_masks_are_built_from_bit_numbers),
 	};
