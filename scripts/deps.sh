@@ -21,6 +21,8 @@ PKGS=(
 	python3                                    # test scripts read meson's and the probe's JSON
 	qemu-system-common                         # qemu-storage-daemon: a real vhost-user-blk back-end
 	dpdk-dev                                   # dpdk-testpmd: a real vhost-user net back-end
+	qemu-system-x86 cpio kmod gzip xz-utils    # TCG guests: kernel vhost tests, QEMU front-ends
+	make binutils linux-libc-dev               # static in-guest test binary, out-of-tree vdpa modules
 )
 
 LOG=${VH_DEPS_LOG:-/tmp/libvhost-deps.log}

@@ -259,9 +259,13 @@ for t in json.load(sys.stdin):
 	done
 }
 
-interop() {
-	local dir=$1 t0=$SECONDS log=$LOGS/interop.log rc stat name info n=0 nf=0
-	env "${SAN_ENV[@]}" bash tests/interop/run.sh --builddir "$dir" >"$log" 2>&1
+# Runs a checker script that prints PASS/FAIL/SKIP lines; each line is a test.
+# $1 label, $2 log name, then the command.
+checks() {
+	local label=$1 logname=$2 t0=$SECONDS log rc stat name info n=0 nf=0
+	shift 2
+	log=$LOGS/$logname.log
+	"$@" >"$log" 2>&1
 	rc=$?
 	# Show the details of failures (run.sh indents them under the FAIL line).
 	while IFS= read -r line; do
@@ -269,15 +273,19 @@ interop() {
 			stat=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]} info=${BASH_REMATCH[4]}
 			n=$((n + 1))
 			[ "$stat" = FAIL ] && nf=$((nf + 1))
-			result "$stat" "interop/$name" - "$info"
+			result "$stat" "$label/$name" - "$info"
 		elif [[ $line == "    "* ]]; then
 			echo "    |${line:3}"
 		fi
 	done <"$log"
 	if [ $n -eq 0 ] || { [ $rc -ne 0 ] && [ $nf -eq 0 ]; }; then
-		result FAIL interop $((SECONDS - t0)) "run.sh exit $rc"
+		result FAIL "$label" $((SECONDS - t0)) "$* exit $rc"
 		show_tail "$log" 15
 	fi
+}
+
+interop() {
+	checks interop interop env "${SAN_ENV[@]}" bash tests/interop/run.sh --builddir "$1"
 }
 
 # ---- main ----------------------------------------------------------------
@@ -321,6 +329,11 @@ if [ $QUICK = 0 ]; then
 	[ $ASAN_OK = 1 ] && IB=$B_ASAN
 	step "interop: real peers (tests/interop/run.sh --builddir $IB)"
 	interop "$IB"
+
+	# One TCG guest boot runs kernel vhost-net, -vsock, -scsi, -vdpa and the
+	# bad-use checks through the real drivers (docs/kernel.md).
+	step "kernel vhost in a guest (tests/guest/run.sh)"
+	checks guest guest bash tests/guest/run.sh
 fi
 
 echo
