@@ -64,7 +64,7 @@ extern "C" {
 #define VHOST_LOG_PAGE 0x1000u
 
 /** SET_VRING_ADDR flags: log used-ring writes. */
-#define VHOST_VRING_F_LOG 0u
+#define VHOST_VRING_F_LOG 0 /* same tokens as <linux/vhost_types.h> */
 
 struct vhost_user_hdr {
 	uint32_t request;
