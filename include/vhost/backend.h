@@ -264,6 +264,14 @@ int vh_backend_fd(const struct vh_backend *b);
  * error that has been logged: in every negative case the caller frees @b.
  */
 int vh_backend_handle_readable(struct vh_backend *b);
+/**
+ * vh_backend_handle_readable() for a thread that serves one connection and
+ * has nothing else to wait for: waits up to @wait_ms (-1: forever, blocking
+ * in recvmsg with no poll() first) for the next message to start, then
+ * handles it. Returns what vh_backend_handle_readable() returns, and -EAGAIN
+ * when nothing arrived within @wait_ms.
+ */
+int vh_backend_handle_wait(struct vh_backend *b, int wait_ms);
 
 /** Virtio features the front-end acknowledged with SET_FEATURES. */
 uint64_t vh_backend_features(const struct vh_backend *b);

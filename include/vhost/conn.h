@@ -113,6 +113,18 @@ int vh_conn_send(struct vh_conn *c, const struct vhost_user_msg *msg);
  */
 int vh_conn_recv(struct vh_conn *c, struct vhost_user_msg *msg, int wait_ms);
 
+/**
+ * vh_conn_recv() for a message whose payload size is known in advance (a
+ * reply): the header's recvmsg also reads up to @expect payload bytes, so a
+ * reply costs one system call instead of two. Bytes read beyond the size the
+ * header then announces mean the peer sent something that is not a single
+ * reply: -EPROTO (the stream is out of step; close the connection). An
+ * @expect above the connection's payload limit is treated as 0. Otherwise
+ * the same contract, ownership and errors as vh_conn_recv().
+ */
+int vh_conn_recv_expect(struct vh_conn *c, struct vhost_user_msg *msg,
+			int wait_ms, uint32_t expect);
+
 /** Close every descriptor held by @msg (those it owns), set them to -1 and
  * msg->nfds to 0. */
 void vh_msg_close_fds(struct vhost_user_msg *msg);

@@ -308,13 +308,18 @@ static int dispatch(struct vh_backend *b, struct vhost_user_msg *m)
 
 int vh_backend_handle_readable(struct vh_backend *b)
 {
+	return vh_backend_handle_wait(b, 0);
+}
+
+int vh_backend_handle_wait(struct vh_backend *b, int wait_ms)
+{
 	struct vhost_user_msg *m = &b->msg;
 	int ret;
 
 	m->nfds = 0;
-	ret = vh_conn_recv(b->conn, m, 0);
-	if (ret == -EAGAIN)
-		return 0;
+	ret = vh_conn_recv(b->conn, m, wait_ms);
+	if (ret == -EAGAIN) /* spurious wake-up, or nothing within wait_ms */
+		return wait_ms == 0 ? 0 : -EAGAIN;
 	if (ret == -ECONNRESET) {
 		vh_info("%s: front-end hung up", b->name);
 		return ret;

@@ -48,6 +48,7 @@ int vh_conn_new(struct vh_conn **out, int fd, const struct vh_conn_opts *opts)
 		goto fail;
 	}
 	c->fd = fd;
+	c->rcvtimeo_ms = 0;
 	c->max_payload = o.max_payload ? o.max_payload : VHOST_USER_MAX_PAYLOAD;
 	c->max_fds = o.max_fds ? o.max_fds : VHOST_USER_MAX_FDS;
 	c->msg_timeout_ms =

@@ -10,6 +10,7 @@ struct vh_conn {
 	uint32_t max_payload; /* <= VHOST_USER_MAX_PAYLOAD */
 	unsigned max_fds;     /* 1..VHOST_USER_MAX_FDS */
 	int msg_timeout_ms;   /* > 0 */
+	int rcvtimeo_ms;      /* SO_RCVTIMEO in force; 0: none */
 };
 
 #endif /* VH_CONN_PRIV_H */

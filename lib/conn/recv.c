@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn_priv.h"
@@ -29,7 +30,28 @@ struct rx {
 	struct vh_deadline rest;    /* the rest's (message timeout) */
 	bool ctrunc;		    /* the kernel dropped fds */
 	bool too_many;		    /* more fds than max_fds */
+	bool blocked;		    /* tried one SO_RCVTIMEO-bounded read */
+	uint8_t *extra;		    /* read-along buffer for the payload */
+	size_t extra_len, extra_got;
 };
+
+/*
+ * Wait for a message's first byte inside recvmsg, bounded by SO_RCVTIMEO,
+ * instead of a failing non-blocking read followed by poll(): one system call
+ * per message on a blocking socket. Set once and cached per connection.
+ */
+static int set_rcvtimeo(struct vh_conn *c, int ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000,
+			     .tv_usec = (ms % 1000) * 1000};
+
+	if (c->rcvtimeo_ms == ms)
+		return 0;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	c->rcvtimeo_ms = ms;
+	return 0;
+}
 
 /*
  * Room for one fd more than the connection accepts: a message with too many
@@ -78,10 +100,12 @@ static ssize_t rx_chunk(struct rx *rx, uint8_t *buf, size_t len, int flags)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * RX_CTL_FDS)];
 	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct iovec iov[2] = {
+	    {.iov_base = buf, .iov_len = len},
+	    {.iov_base = rx->extra, .iov_len = rx->extra_len}};
 	struct msghdr mh = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
+	    .msg_iov = iov,
+	    .msg_iovlen = rx->extra_len ? 2 : 1,
 	    .msg_control = ctl.buf,
 	    .msg_controllen = CMSG_LEN(sizeof(int) * (rx->c->max_fds + 1)),
 	};
@@ -93,6 +117,10 @@ static ssize_t rx_chunk(struct rx *rx, uint8_t *buf, size_t len, int flags)
 	if (n < 0)
 		return -errno;
 	rx->got += (size_t)n;
+	if (rx->extra_len && (size_t)n > len) {
+		rx->extra_got = (size_t)n - len;
+		n = (ssize_t)len;
+	}
 	if (mh.msg_controllen || (mh.msg_flags & MSG_CTRUNC))
 		rx_take_fds(rx, &mh);
 	if (rx->ctrunc)
@@ -116,8 +144,18 @@ static int rx_read(struct rx *rx, uint8_t *buf, size_t len)
 		/* Waiting forever for a new message: let a blocking socket
 		 * block in recvmsg() (one syscall). Once a message started,
 		 * never block unbounded: the peer may stall. */
-		if (!started && rx->wait_ms < 0)
+		if (!started && rx->wait_ms < 0) {
 			flags = 0;
+			set_rcvtimeo(rx->c, 0);
+		} else if (!started && rx->wait_ms > 0 && !rx->blocked &&
+			   set_rcvtimeo(rx->c, rx->wait_ms) == 0) {
+			/* Block in recvmsg, bounded by SO_RCVTIMEO: no probe,
+			 * no poll. A non-blocking socket returns EAGAIN at once
+			 * and takes the poll path below. */
+			vh_deadline_left_ms(&rx->first, rx->wait_ms);
+			rx->blocked = true;
+			flags = 0;
+		}
 		n = rx_chunk(rx, buf + off, len - off, flags);
 		if (n > 0) {
 			off += (size_t)n;
@@ -186,6 +224,48 @@ static void rx_log(const struct rx *rx, int err)
 		   ? VHOST_USER_HDR_SIZE + (size_t)msg->hdr.size
 		   : (size_t)VHOST_USER_HDR_SIZE,
 	       why);
+}
+
+int vh_conn_recv_expect(struct vh_conn *c, struct vhost_user_msg *msg,
+			int wait_ms, uint32_t expect)
+{
+	struct rx rx = {.c = c, .msg = msg, .wait_ms = wait_ms};
+	int err;
+
+	if (expect > c->max_payload)
+		expect = 0;
+	rx.extra = msg->payload.raw;
+	rx.extra_len = expect;
+	msg->nfds = 0;
+	err = rx_read(&rx, (uint8_t *)&msg->hdr, VHOST_USER_HDR_SIZE);
+	rx.extra_len = 0;
+	if (err)
+		goto fail;
+	if (rx.extra_got > msg->hdr.size) {
+		/* Bytes beyond this message: the peer sent more than one
+		 * reply, so the stream is out of step. */
+		vh_err("conn: request %u: %zu bytes follow a %u-byte reply",
+		       msg->hdr.request, rx.extra_got - msg->hdr.size,
+		       msg->hdr.size);
+		vh_msg_close_fds(msg);
+		return -EPROTO;
+	}
+	if (msg->hdr.size > c->max_payload) {
+		err = -EMSGSIZE;
+		goto fail;
+	}
+	if (msg->hdr.size > rx.extra_got)
+		err = rx_read(&rx, msg->payload.raw + rx.extra_got,
+			      msg->hdr.size - rx.extra_got);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	rx_log(&rx, err);
+	vh_msg_close_fds(msg);
+	if (rx.got < VHOST_USER_HDR_SIZE)
+		memset(&msg->hdr, 0, sizeof(msg->hdr));
+	return err;
 }
 
 int vh_conn_recv(struct vh_conn *c, struct vhost_user_msg *msg, int wait_ms)

@@ -112,12 +112,12 @@ static bool owes_body(struct vh_frontend *f, const struct vh_msg_shape *shape)
 
 /* Caller holds f->lock. Receive and check the header-level facts. */
 static int recv_reply(struct vh_frontend *f, uint32_t code,
-		      struct vhost_user_msg *rep)
+		      struct vhost_user_msg *rep, uint32_t expect)
 {
 	uint32_t flags;
 	int r;
 
-	r = vh_conn_recv(f->conn, rep, f->reply_timeout_ms);
+	r = vh_conn_recv_expect(f->conn, rep, f->reply_timeout_ms, expect);
 	if (r == -EAGAIN)
 		r = -ETIMEDOUT;
 	if (r == -ECONNRESET)
@@ -236,11 +236,14 @@ int fe_call(struct vh_frontend *f, struct vhost_user_msg *req, unsigned flags,
 		goto out;
 	}
 	if (body) {
-		r = recv_reply(f, code, rep);
+		r = recv_reply(f, code, rep,
+			       shape->reply_rule == VH_REPLY_SIZE_AS_REQUEST
+				   ? req->hdr.size
+				   : shape->reply_size);
 		if (r == 0)
 			r = check_body(f, shape, code, req->hdr.size, rep);
 	} else if (ask_ack) {
-		r = recv_reply(f, code, &ackmsg);
+		r = recv_reply(f, code, &ackmsg, sizeof(uint64_t));
 		if (r == 0)
 			r = check_ack(f, shape, code, req->hdr.size, &ackmsg);
 	}

@@ -51,6 +51,24 @@ static void get_features_adds_protocol_features_bit(void **state)
 	tfe_free(t);
 }
 
+/* The blocking entry point waits for the next message with no poll() and
+ * gives -EAGAIN when none comes in time. */
+static void handle_wait_times_out_then_handles_a_message(void **state)
+{
+	struct tfe *t = tfe_new(NULL, NULL);
+	struct vhost_user_msg m;
+
+	(void)state;
+	assert_int_equal(vh_backend_handle_wait(t->b, 20), -EAGAIN);
+	tfe_send(t, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL,
+		 0);
+	assert_int_equal(vh_backend_handle_wait(t->b, -1), 0);
+	assert_int_equal(tfe_recv(t, &m, 1000), 0);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_FEATURES);
+	assert_int_equal(m.hdr.size, 8);
+	tfe_free(t);
+}
+
 static void get_features_without_protocol_features_omits_bit_30(void **state)
 {
 	struct vh_backend_config cfg = t_default_cfg();
@@ -683,6 +701,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(get_features_adds_protocol_features_bit),
+	    cmocka_unit_test(handle_wait_times_out_then_handles_a_message),
 	    cmocka_unit_test(
 		get_features_without_protocol_features_omits_bit_30),
 	    cmocka_unit_test(

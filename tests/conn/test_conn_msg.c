@@ -413,6 +413,66 @@ static void send_to_closed_peer_fails_epipe_without_sigpipe(void **state)
 	vh_conn_free(tx);
 }
 
+/* A reply of known size comes in with the header's recvmsg; a shorter one
+ * (or none) still reads correctly, and an fd rides along. */
+static void recv_expect_reads_a_known_reply_whole(void **state)
+{
+	static struct vhost_user_msg out, in;
+	struct pair p;
+	int before = count_fds();
+
+	(void)state;
+	pair_open(&p, NULL);
+	fill_msg(&out, VHOST_USER_GET_FEATURES, 8, 7);
+	out.nfds = 1;
+	out.fds[0] = make_test_fd(0);
+	assert_int_equal(vh_conn_send(p.tx, &out), 0);
+	assert_int_equal(vh_conn_recv_expect(p.rx, &in, 1000, 8), 0);
+	assert_memory_equal(&in.hdr, &out.hdr, sizeof(in.hdr));
+	assert_memory_equal(in.payload.raw, out.payload.raw, 8);
+	assert_int_equal(in.nfds, 1);
+	assert_same_file(out.fds[0], in.fds[0], 0);
+	vh_msg_close_fds(&in);
+	vh_msg_close_fds(&out);
+
+	/* Expecting 8 but the reply is 40 long: the rest is read after. */
+	fill_msg(&out, VHOST_USER_GET_CONFIG, 40, 3);
+	out.nfds = 0;
+	assert_int_equal(vh_conn_send(p.tx, &out), 0);
+	assert_int_equal(vh_conn_recv_expect(p.rx, &in, 1000, 8), 0);
+	assert_int_equal(in.hdr.size, 40);
+	assert_memory_equal(in.payload.raw, out.payload.raw, 40);
+
+	/* Expecting 8 but the reply is empty and nothing follows. */
+	fill_msg(&out, VHOST_USER_GET_CONFIG, 0, 0);
+	assert_int_equal(vh_conn_send(p.tx, &out), 0);
+	assert_int_equal(vh_conn_recv_expect(p.rx, &in, 1000, 8), 0);
+	assert_int_equal(in.hdr.size, 0);
+	vh_msg_close_fds(&out);
+	pair_close(&p);
+	assert_int_equal(count_fds(), before);
+}
+
+/* Bytes beyond the announced size, read along with the header, mean the
+ * peer sent more than one reply: the stream is out of step. */
+static void recv_expect_refuses_bytes_beyond_the_reply(void **state)
+{
+	static struct vhost_user_msg out, in;
+	struct pair p;
+	int before = count_fds();
+
+	(void)state;
+	pair_open(&p, NULL);
+	fill_msg(&out, VHOST_USER_SET_OWNER, 0, 0);
+	assert_int_equal(vh_conn_send(p.tx, &out), 0);
+	fill_msg(&out, VHOST_USER_GET_FEATURES, 8, 1);
+	assert_int_equal(vh_conn_send(p.tx, &out), 0);
+	assert_int_equal(vh_conn_recv_expect(p.rx, &in, 1000, 8), -EPROTO);
+	assert_int_equal(in.nfds, 0);
+	pair_close(&p);
+	assert_int_equal(count_fds(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +481,8 @@ int main(void)
 	    cmocka_unit_test(
 		messages_sent_back_to_back_keep_boundaries_and_fds),
 	    cmocka_unit_test(payload_of_exactly_the_limit_is_accepted),
+	    cmocka_unit_test(recv_expect_reads_a_known_reply_whole),
+	    cmocka_unit_test(recv_expect_refuses_bytes_beyond_the_reply),
 	    cmocka_unit_test(header_split_across_writes_is_reassembled),
 	    cmocka_unit_test(fds_sent_with_payload_bytes_are_collected),
 	    cmocka_unit_test(wait_zero_on_empty_socket_returns_eagain_at_once),
