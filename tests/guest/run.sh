@@ -14,6 +14,7 @@
 #     unset; if that build fails, vdpa is a SKIP with the reason;
 #   - vht, a static binary of lib/ (util proto transport mem virtq kern) and
 #     tests/guest/*.c built here with gcc -static.
+# The kernel, busybox, initramfs and QEMU steps are tests/guest/kernel.sh.
 # Everything fetched or built is cached in $VH_GUEST_CACHE (default
 # /var/cache/libvhost-guest, else ~/.cache/libvhost-guest), keyed by kernel
 # version and by a hash of the sources, so a warm run only boots.
@@ -38,14 +39,8 @@ for t in "${TESTS[@]}"; do
 	esac
 done
 TIMEOUT=${VH_GUEST_TIMEOUT:-240}
-if [ -n "${VH_GUEST_CACHE:-}" ]; then
-	CACHE=$VH_GUEST_CACHE
-elif mkdir -p /var/cache/libvhost-guest 2>/dev/null && [ -w /var/cache/libvhost-guest ]; then
-	CACHE=/var/cache/libvhost-guest
-else
-	CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/libvhost-guest
-fi
-mkdir -p "$CACHE/debs" || exit 1
+# Kernel, busybox, initramfs and QEMU helpers, shared with other guest tests.
+. "$HERE/kernel.sh"
 
 # Scratch space in memory when there is some: unpacking and removing the
 # 400 MB kernel package is much faster there.
@@ -88,64 +83,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # ---- the kernel: Debian's current linux-image-amd64 -------------------------
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-if [ -z "$kpkg" ]; then
-	apt-get update -q >/dev/null 2>&1
-	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-fi
-[ -n "$kpkg" ] || fail_all "apt-cache knows no linux-image-amd64"
-KVER=${kpkg#linux-image-}
-KPV=$(apt-cache policy "$kpkg" | awk '/Candidate:/{print $2; exit}')
-KC=$CACHE/kernel-$KVER-$KPV
+vhk_setup || fail_all "$VHK_ERR"
+CACHE=$VHK_CACHE KVER=$VHK_KVER KPV=$VHK_KPV
 # Modules the tests load, dependencies first (resolved with modules.dep).
 MODS=(tun tap vhost_net vsock vhost_vsock configfs target_core_mod
 	target_core_file vhost_scsi vhost_iotlb vhost irqbypass)
 
-# modorder MODDIR NAME... -> module paths in load order (builtins skipped)
-modorder() {
-	local md=$1 seen=" " m line d
-	shift
-	for m in "$@"; do
-		line=$(grep -E "^(.*/)?$m\.ko(\.xz|\.zst|\.gz)?:" "$md/modules.dep" | head -1)
-		if [ -z "$line" ]; then
-			grep -qE "/$m\.ko" "$md/modules.builtin" && continue
-			echo "no module $m" >&2
-			return 1
-		fi
-		for d in $(echo "${line#*:}" | tr ' ' '\n' | tac) "${line%%:*}"; do
-			case "$seen" in *" $d "*) ;; *)
-				seen="$seen$d "
-				echo "$d"
-				;;
-			esac
-		done
-	done
-}
-
-prepare_kernel() {
-	local k=$T/kernel p
-	(cd "$CACHE/debs" && for p in "$kpkg" busybox-static; do
-		ls "${p}"_*.deb >/dev/null 2>&1 ||
-			timeout 300 apt-get download -q -o APT::Sandbox::User=root "$p" >/dev/null 2>&1 || exit 1
-	done) || return 1
-	rm -rf "$KC" && mkdir -p "$k" "$KC/modules" "$T/bb" || return 1
-	dpkg-deb -x "$(ls "$CACHE/debs/${kpkg}"_*.deb | head -1)" "$k" &&
-		dpkg-deb -x "$(ls "$CACHE/debs/busybox-static"_*.deb | head -1)" "$T/bb" &&
-		depmod -b "$k" "$KVER" || return 1
-	modorder "$k/lib/modules/$KVER" "${MODS[@]}" >"$T/order" || return 1
-	while read -r p; do
-		cp "$k/lib/modules/$KVER/$p" "$KC/modules/" || return 1
-		basename "$p" >>"$KC/modules/order"
-	done <"$T/order"
-	cp "$k/boot/vmlinuz-$KVER" "$KC/vmlinuz" && cp "$T/bb/bin/busybox" "$KC/busybox" &&
-		rm -rf "$k" "$T/bb" && touch "$KC/ready"
-}
-
 t=$(now_ms)
-if [ ! -f "$KC/ready" ]; then
-	prepare_kernel || fail_all "could not fetch or unpack $kpkg / busybox-static"
-	say "kernel $KVER ($KPV) fetched and unpacked in $(($(now_ms) - t)) ms"
-fi
+vhk_kernel "$T" "${MODS[@]}" || fail_all "could not fetch or unpack $VHK_KPKG / busybox-static"
+[ "$VHK_PREPARED" = 1 ] && say "kernel $KVER ($KPV) fetched and unpacked in $(($(now_ms) - t)) ms"
 
 # ---- vDPA simulator modules (out of tree) -----------------------------------
 VDPA_SKIP=""
@@ -196,10 +142,8 @@ fi
 
 # ---- initramfs ----------------------------------------------------------------
 R=$T/root
-mkdir -p "$R"/{bin,dev,proc,sys,tmp,etc,modules}
-cp "$KC/busybox" "$R/bin/busybox" && cp "$VHT" "$R/bin/vht" &&
-	cp "$HERE/init.sh" "$R/init" && chmod +x "$R/init" &&
-	cp "$KC/modules/"*.ko "$KC/modules/order" "$R/modules/" || fail_all "initramfs"
+vhk_rootfs "$R" && cp "$VHT" "$R/bin/vht" &&
+	cp "$HERE/init.sh" "$R/init" && chmod +x "$R/init" || fail_all "initramfs"
 if [[ " ${TESTS[*]} " == *" vdpa "* ]] && [ -z "$VDPA_SKIP" ] && [ -f "$VC/ready" ]; then
 	for m in vringh vdpa vdpa_sim vdpa_sim_net vhost_vdpa; do
 		cp "$VC/$m.ko" "$R/modules/" && echo "$m.ko" >>"$R/modules/order"
@@ -213,15 +157,12 @@ WWPN=naa.5001405000000001
 NEXUS=naa.5001405000000002
 TPGT=1
 EOF
-(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz" || fail_all "cpio"
+vhk_initrd "$R" "$T/initrd.gz" || fail_all "cpio"
 
 # ---- boot -----------------------------------------------------------------------
 t=$(now_ms)
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
-	-kernel "$KC/vmlinuz" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet" \
-	-display none -monitor none -serial "file:$T/console.log" -nic none \
-	-no-reboot </dev/null >"$T/qemu.log" 2>&1 &
+vhk_qemu_cmd "$T/initrd.gz" "$T/console.log"
+timeout "$TIMEOUT" "${VHK_QEMU[@]}" </dev/null >"$T/qemu.log" 2>&1 &
 QP=$!
 wait "$QP"
 qrc=$?
