@@ -334,6 +334,14 @@ if [ $QUICK = 0 ]; then
 	# bad-use checks through the real drivers (docs/kernel.md).
 	step "kernel vhost in a guest (tests/guest/run.sh)"
 	checks guest guest bash tests/guest/run.sh
+
+	# vhost-user-blk against real peers: vhost-user-bench --verify and --bad
+	# against ours and qemu-storage-daemon; a QEMU TCG guest driving ours
+	# (1 and 2 queues, packed, SIGKILL + reconnect mid-I/O).
+	step "vhost-user-blk: bench against ours and qemu-storage-daemon"
+	checks blk-bench blk-bench env "${SAN_ENV[@]}" bash tests/blk/bench-verify.sh --builddir "$IB"
+	step "vhost-user-blk: QEMU guest (tests/blk/qemu-guest.sh)"
+	checks blk-guest blk-guest bash tests/blk/qemu-guest.sh --builddir "$B"
 fi
 
 echo
