@@ -223,6 +223,13 @@ struct vh_device_ops {
 	void (*connected)(void *dev);
 	void (*disconnected)(void *dev);
 
+	/* Net devices. SEND_RARP: emit the RARP announcement for @mac on the
+	 * network side. NET_SET_MTU: a negative return nacks (REPLY_ACK).
+	 * The server offers VHOST_USER_PROTOCOL_F_RARP / _NET_MTU when the
+	 * callback is set. */
+	int (*send_rarp)(void *dev, const uint8_t mac[6]);
+	int (*net_set_mtu)(void *dev, uint16_t mtu);
+
 	/* Device state (DEVICE_STATE, offered when both are set): see
 	 * vh_backend_ops.set_device_state_fd for the fd rules. Called while
 	 * every ring is stopped. */
@@ -270,7 +277,8 @@ struct vh_device {
  * The protocol features offered by default: MQ, LOG_SHMFD, REPLY_ACK,
  * BACKEND_REQ, BACKEND_SEND_FD, INFLIGHT_SHMFD, RESET_DEVICE,
  * CONFIGURE_MEM_SLOTS, STATUS; plus CONFIG when the device has a config
- * space and DEVICE_STATE when it implements the two callbacks.
+ * space, DEVICE_STATE when it implements the two callbacks, RARP and
+ * NET_MTU when it has send_rarp / net_set_mtu.
  */
 uint64_t vh_server_default_protocol_features(const struct vh_device *dev);
 

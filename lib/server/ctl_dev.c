@@ -22,7 +22,29 @@ uint64_t vh_server_default_protocol_features(const struct vh_device *dev)
 	if (dev->ops && dev->ops->set_device_state_fd &&
 	    dev->ops->check_device_state)
 		pf |= PF(DEVICE_STATE);
+	if (dev->ops && dev->ops->send_rarp)
+		pf |= PF(RARP);
+	if (dev->ops && dev->ops->net_set_mtu)
+		pf |= PF(NET_MTU);
 	return pf;
+}
+
+int srv_op_send_rarp(void *opaque, const uint8_t mac[6])
+{
+	struct vh_server *srv = opaque;
+
+	if (!srv->dev.ops->send_rarp)
+		return -EOPNOTSUPP;
+	return srv->dev.ops->send_rarp(srv->dev.opaque, mac);
+}
+
+int srv_op_net_set_mtu(void *opaque, uint16_t mtu)
+{
+	struct vh_server *srv = opaque;
+
+	if (!srv->dev.ops->net_set_mtu)
+		return -EOPNOTSUPP;
+	return srv->dev.ops->net_set_mtu(srv->dev.opaque, mtu);
 }
 
 int srv_backend_config(struct vh_server *srv, struct vh_backend_config *bc)

@@ -387,6 +387,8 @@ const struct vh_backend_ops srv_backend_ops = {
     .set_inflight_fd = srv_op_set_inflight_fd,
     .set_device_state_fd = srv_op_set_device_state_fd,
     .check_device_state = srv_op_check_device_state,
+    .send_rarp = srv_op_send_rarp,
+    .net_set_mtu = srv_op_net_set_mtu,
 };
 
 enum vh_ring_state vh_server_ring_state(const struct vh_server *srv,

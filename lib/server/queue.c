@@ -204,9 +204,19 @@ void srv_q_start(struct srv_worker *w, struct vh_queue *q)
 		return;
 	}
 	c.log_used = atomic_load(&q->log_used);
-	if (packed)
+	if (packed) {
 		vh_proto_decode_packed_base(q->base, &c.packed_base);
-	else
+		/* DPDK's virtio_user (22.11) sends only bits 0-15 (the
+		 * avail position, 0x8000 for a fresh ring), and DPDK's own
+		 * vhost library reads only those, the used position being
+		 * the avail one. Upper bits all zero: read it that way
+		 * (vhost-user.rst "Vring descriptor indices for packed
+		 * virtqueues" has bits 16-31 for the used position). */
+		if ((q->base >> 16) == 0) {
+			c.packed_base.used_idx = c.packed_base.avail_idx;
+			c.packed_base.used_wrap = c.packed_base.avail_wrap;
+		}
+	} else
 		c.last_avail_idx = (uint16_t)q->base;
 	err = vh_virtq_new(&c, &q->vq);
 	if (err) {
@@ -326,6 +336,7 @@ static int pop_one(struct srv_worker *w, struct vh_queue *q,
 	rc = vh_virtq_pop(q->vq, w->slot->t, &r->elem);
 	if (rc == 1) {
 		q->free = r->next_;
+		q->pops++;
 		r->slot_ = w->slot;
 		w->slot->users++;
 		q->outstanding++;
@@ -483,15 +494,20 @@ bool srv_q_process(struct srv_worker *w, struct vh_queue *q)
 		}
 		moved = n > 0;
 		q->pending = n == batch;
+		q->declined = false;
 	} else {
-		unsigned before = q->outstanding + q->ndone;
+		unsigned before = q->pops;
 
 		ops->handle_queue(dev, q);
-		/* Popped something (outstanding went up, or completed). */
-		moved = q->outstanding + q->ndone != before || q->ndone;
+		/* Popped something, or completed something. (Counting
+		 * outstanding + ndone misses a call that popped and
+		 * completed a multiple of SRV_DONE_CAP: those were
+		 * flushed on the way.) */
+		moved = q->pops != before || q->ndone;
 		if (moved)
 			log_dev(w, q);
 		q->pending = moved && !q->saw_empty;
+		q->declined = !moved && !q->saw_empty;
 	}
 	if (q->ndone) {
 		srv_q_flush(w, q);

@@ -131,10 +131,15 @@ struct vh_queue {
 	int call_fd, err_fd; /* owned by the queue; swapped by commands */
 	struct vh_virtq *vq;
 	bool in_worker;
-	bool pending;	      /* the ring may have work */
-	bool stopping;	      /* STOP received, draining */
-	bool notify_off;      /* kicks disabled while we process */
-	bool saw_empty;	      /* last pop found the ring empty */
+	bool pending;	 /* the ring may have work */
+	bool stopping;	 /* STOP received, draining */
+	bool notify_off; /* kicks disabled while we process */
+	bool saw_empty;	 /* last pop found the ring empty */
+	/* The handler left available buffers alone without progress (a net
+	 * RX ring with nothing to receive): they are no work until a kick,
+	 * an enable or vh_queue_wake. */
+	bool declined;
+	unsigned pops;	      /* requests popped, ever (wraps) */
 	bool start_now;	      /* ARM starts at once (NOFD, or re-arm) */
 	unsigned outstanding; /* popped, not yet pushed */
 	/* Device-written ring parts outside used entries (split: flags and
@@ -231,6 +236,8 @@ void srv_sync_workers(struct vh_server *srv);
 /* The device went back to its initial state (reset / disconnect). */
 void srv_reset_device(struct vh_server *srv);
 void srv_session_mem_release(struct vh_server *srv);
+int srv_op_send_rarp(void *opaque, const uint8_t mac[6]);
+int srv_op_net_set_mtu(void *opaque, uint16_t mtu);
 
 /* worker.c */
 int srv_worker_get(struct vh_server *srv, unsigned idx,

@@ -333,7 +333,7 @@ static bool prepare_sleep(struct srv_worker *w)
 		q->notify_off = false;
 		/* vh_virtq_enable_notify re-checks after the barrier: the
 		 * classic lost-kick race. */
-		if (vh_virtq_enable_notify(q->vq)) {
+		if (vh_virtq_enable_notify(q->vq) && !q->declined) {
 			q->pending = true;
 			work = true;
 		}
