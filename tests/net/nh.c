@@ -260,8 +260,10 @@ int nh_tx_post(struct nh *h, unsigned q, const void *hdr, uint32_t hlen,
 	if (s < 0)
 		return -1;
 	b = nh_slot(h, q, (unsigned)s);
-	memcpy(b, hdr, hlen);
-	memcpy(b + hlen, frame, flen);
+	if (hlen) /* a chain without a header passes hdr == NULL */
+		memcpy(b, hdr, hlen);
+	if (flen)
+		memcpy(b + hlen, frame, flen);
 	out[0].gpa = nh_slot_gpa(q, (unsigned)s);
 	if (split && hlen && flen) {
 		out[0].len = hlen;
