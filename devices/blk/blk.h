@@ -142,6 +142,7 @@ struct blk_opts {
 	unsigned queues_per_thread;
 	unsigned queue_size; /* largest ring the front-end may set */
 	unsigned poll_us;
+	unsigned batch; /* requests per handler call (vh_server_config) */
 	int cpus[64];
 	unsigned ncpus;
 	enum blk_aio aio;
@@ -190,6 +191,7 @@ struct blk_dev {
 	atomic_ullong nreq, nioerr, nunsupp, nbad;
 	atomic_uint nlogged;
 	struct vh_server *srv;
+	bool done; /* main.c: its server finished */
 };
 
 /* Open the backing store named by d->o (d->o filled in). One error line on

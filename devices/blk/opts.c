@@ -24,7 +24,8 @@ static const char usage[] =
     "[OPTION]...\n"
     "Serve a raw image file, a block device or memory to a vhost-user\n"
     "front-end (QEMU's vhost-user-blk-pci, vhost-user-bench) as a virtio-blk\n"
-    "device.\n"
+    "device. Several devices in one process: separate their options with\n"
+    "'--' (each its own socket, storage, queues and threads).\n"
     "\n"
     "Connection:\n"
     "  -s, --socket-path PATH   listen on this Unix socket (removed on exit)\n"
@@ -45,14 +46,17 @@ static const char usage[] =
     "      --writethrough       writeback field 0 after reset (writes made "
     "stable)\n"
     "I/O:\n"
-    "      --aio io_uring|sync  data path (default io_uring, sync when "
-    "unavailable)\n"
+    "      --aio auto|io_uring|sync  data path (default auto: io_uring,\n"
+    "                           copies in the queue threads for tmpfs files,\n"
+    "                           sync when io_uring is unavailable)\n"
     "      --direct auto|on|off O_DIRECT (default auto: when the file allows "
     "it)\n"
     "  -n, --num-queues N       virtqueues offered (default 1; 1..256)\n"
     "  -t, --queues-per-thread N  queues served by one thread (default 1)\n"
     "      --queue-size N       largest ring accepted (default 1024)\n"
     "      --poll-us N          busy-poll N us before sleeping (default 0)\n"
+    "      --batch N            requests taken from a ring per round (1..256;\n"
+    "                           default 32 with io_uring, else 1)\n"
     "      --cpus LIST          pin thread i to the i-th CPU of LIST (0,2-3)\n"
     "Other:\n"
     "  -v, --verbose            log more (twice: debug)\n"
@@ -75,6 +79,7 @@ enum {
 	OPT_DIRECT,
 	OPT_QSIZE,
 	OPT_POLL,
+	OPT_BATCH,
 	OPT_CPUS,
 	OPT_CAPS,
 };
@@ -96,6 +101,7 @@ static const struct option longopts[] = {
     {"queues-per-thread", required_argument, NULL, 't'},
     {"queue-size", required_argument, NULL, OPT_QSIZE},
     {"poll-us", required_argument, NULL, OPT_POLL},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"verbose", no_argument, NULL, 'v'},
     {"print-capabilities", no_argument, NULL, OPT_CAPS},
@@ -317,8 +323,11 @@ enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv)
 				o->aio = BLK_AIO_URING;
 			else if (!strcmp(a, "sync"))
 				o->aio = BLK_AIO_SYNC;
+			else if (!strcmp(a, "auto"))
+				o->aio = BLK_AIO_AUTO;
 			else
-				return bad("bad --aio '%s' (io_uring, sync)",
+				return bad("bad --aio '%s' (auto, io_uring, "
+					   "sync)",
 					   a);
 			break;
 		case OPT_DIRECT:
@@ -348,6 +357,10 @@ enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv)
 		case OPT_POLL:
 			if (parse_uint(a, 0, 10000000, &o->poll_us))
 				return bad("bad --poll-us '%s'", a);
+			break;
+		case OPT_BATCH:
+			if (parse_uint(a, 1, 256, &o->batch))
+				return bad("bad --batch '%s' (1..256)", a);
 			break;
 		case OPT_CPUS:
 			if (parse_cpus(a, o))

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -120,6 +121,44 @@ static void test_verify_packed_ring_with_indirect_tables(void **s)
 	bt_fini(&t);
 }
 
+/* Devices separated by "--" share the process, each with its own socket,
+ * storage, block size and queues; SIGTERM stops all and removes both
+ * sockets. */
+static void test_two_devices_in_one_process(void **s)
+{
+	struct bt t, u;
+	int st;
+
+	(void)s;
+	bt_init(&t);
+	bt_init(&u);
+	bt_start(&t, "--ram", "16M", "--", "--socket-path", u.sock, "--ram",
+		 "8M", "--logical-block-size", "4096", "--num-queues", "2",
+		 NULL);
+	assert_int_equal(
+	    bench(&t, "--verify", "--iodepth", "8", "--json", NULL), 0);
+	assert_non_null(strstr(out, "\"result\":\"ok\""));
+	assert_non_null(strstr(out, "\"capacity_sectors\":32768"));
+	assert_int_equal(bench(&u, "--verify", "--queues", "2", "--bs", "8k",
+			       "--json", NULL),
+			 0);
+	assert_non_null(strstr(out, "\"result\":\"ok\""));
+	assert_non_null(strstr(out, "\"capacity_sectors\":16384"));
+	assert_non_null(strstr(out, "\"blk_size\":4096"));
+	/* Both served at once: the first again while the second is up. */
+	assert_int_equal(
+	    bench(&t, "--rw", "randwrite", "--count", "1000", NULL), 0);
+	assert_int_equal(kill(t.pid, SIGTERM), 0);
+	assert_int_equal(waitpid(t.pid, &st, 0), t.pid);
+	t.pid = -1;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(access(t.sock, F_OK), -1);
+	assert_int_equal(access(u.sock, F_OK), -1);
+	bt_fini(&u);
+	bt_fini(&t);
+}
+
 static void test_verify_4096_byte_blocks_and_ram(void **s)
 {
 	struct bt t;
@@ -174,6 +213,7 @@ int main(void)
 	    cmocka_unit_test(test_verify_two_queues_on_two_threads),
 	    cmocka_unit_test(test_verify_packed_ring_with_indirect_tables),
 	    cmocka_unit_test(test_verify_4096_byte_blocks_and_ram),
+	    cmocka_unit_test(test_two_devices_in_one_process),
 	    cmocka_unit_test(test_bad_input_cases_pass_strictly),
 	};
 
