@@ -108,9 +108,12 @@ void srv_q_apply_logging(struct srv_worker *w, struct vh_queue *q)
 static int pool_grow(struct vh_queue *q)
 {
 	const struct vh_server *srv = q->srv;
-	/* Grown 64 at a time: the ring never has more than q->num
-	 * requests available, so the pool stays within that. */
-	unsigned n = q->num < 64 ? (q->num ? q->num : 1) : 64;
+	/* Grown 16 at a time: the ring never has more than q->num
+	 * requests available, so the pool stays within that; small steps
+	 * keep a shallow queue small (a request is ~4 KiB with 160 iovecs:
+	 * bench/blk/scale.sh), and growing is rare (once per 16 requests
+	 * more in flight than ever before). */
+	unsigned n = q->num < 16 ? (q->num ? q->num : 1) : 16;
 	size_t hdr = (sizeof(struct srv_chunk) + 63) & ~(size_t)63;
 	size_t bytes = hdr + (size_t)n * srv->req_stride;
 	size_t head = (srv->dev.req_size + 15) & ~(size_t)15;
