@@ -303,6 +303,9 @@ void vh_virtq_elem_free(struct vh_virtq_elem *e);
  * previous back-end fetched them. Returns 1 (one element), 0 (ring empty),
  * -EIO (queue broken, now or before), -EINVAL (@e has no iovec room).
  * Reads the avail index once per batch of pops (acquire), as §2.7.13.
+ * When @t is the table given as cfg->ring_table, buffers are translated
+ * through a cache of the part of the region last hit (the queue's
+ * reference keeps that table alive); any other table is searched in full.
  */
 int vh_virtq_pop(struct vh_virtq *vq, const struct vh_mem_table *t,
 		 struct vh_virtq_elem *e);

@@ -32,12 +32,37 @@ void vh_virtq_elem_free(struct vh_virtq_elem *e)
 	free(e);
 }
 
-void vq_elem_reset(struct vh_virtq_elem *e)
+void *vq_gpa_part_slow(struct vh_virtq *vq, const struct vh_mem_table *t,
+		       uint64_t a, uint64_t left, uint64_t *part)
 {
-	e->out_num = e->in_num = 0;
-	e->out_len = e->in_len = 0;
-	e->ndescs = 0;
-	e->resubmitted = false;
+	uint64_t room, ask = UINT64_MAX - a;
+	uint8_t *p;
+
+	if (t != vq->ring_table || !t)
+		return vh_mem_gpa_to_host_part(t, a, left, part);
+	/* Ask for everything up to the end of the address space: the answer
+	 * is where @a's region ends (one byte short for a region ending at
+	 * 2^64: its last byte is a lookup of its own). */
+	p = vh_mem_gpa_to_host_part(t, a, ask ? ask : 1, &room);
+	if (!p) {
+		*part = 0;
+		return NULL;
+	}
+	/* The cached part of the same region (same end, same offset between
+	 * guest and host addresses) grows down to @a; else @a's region
+	 * replaces it. Buffers of a pool come at any address of a region,
+	 * so after a few misses the whole region is cached. */
+	if (vq->rc_size && vq->rc_gpa > a &&
+	    vq->rc_gpa + vq->rc_size == a + room &&
+	    vq->rc_host - (vq->rc_gpa - a) == p) {
+		vq->rc_size += vq->rc_gpa - a;
+	} else {
+		vq->rc_size = room;
+	}
+	vq->rc_gpa = a;
+	vq->rc_host = p;
+	*part = left < room ? left : room;
+	return p;
 }
 
 enum vh_virtq_error vq_add_buf(struct vh_virtq *vq,
@@ -61,7 +86,7 @@ enum vh_virtq_error vq_add_buf(struct vh_virtq *vq,
 	/* One iovec per region the buffer crosses. */
 	while (left) {
 		uint64_t part;
-		void *p = vh_mem_gpa_to_host_part(t, a, left, &part);
+		void *p = vq_gpa_part(vq, t, a, left, &part);
 		unsigned pos;
 
 		if (!p)

@@ -116,9 +116,21 @@ int vq_packed_pop(struct vh_virtq *vq, const struct vh_mem_table *t,
 		}
 		memcpy(&d, &ring[i], sizeof(d));
 		d.flags = flags;
-		vq_inflight_packed_desc(vq, &d, count == 1,
-					!(d.flags & VIRTQ_DESC_F_NEXT), &slot);
-		rc = take_desc(vq, t, e, &d, count, i);
+		if (vq->inflight)
+			vq_inflight_packed_desc(vq, &d, count == 1,
+						!(d.flags & VIRTQ_DESC_F_NEXT),
+						&slot);
+		if (count == 1 &&
+		    !(d.flags & (VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT))) {
+			/* The common chain: one direct descriptor. */
+			enum vh_virtq_error err =
+			    vq_add_first(vq, t, e, d.addr, d.len,
+					 d.flags & VIRTQ_DESC_F_WRITE);
+
+			rc = err ? vq_break(vq, err, i) : 0;
+		} else {
+			rc = take_desc(vq, t, e, &d, count, i);
+		}
 		if (rc < 0)
 			return rc;
 		advance(vq, &i, &wrap, 1);
@@ -175,13 +187,15 @@ int vq_packed_push(struct vh_virtq *vq, const struct vh_mem_table *t,
 	struct vh_vring_packed_desc *ring = vq->desc;
 	uint16_t pos = vq->used_idx, first = pos, first_flags = 0;
 	bool w = vq->used_wrap;
+	bool log = vq_logging_ring(vq, t);
 
 	for (unsigned k = 0; k < n; k++) {
 		/* §2.8.3: WRITE in a used descriptor says data was written. */
 		uint16_t f = (lens[k] ? VIRTQ_DESC_F_WRITE : 0) |
 			     (w ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
 
-		vq_inflight_packed_push_begin(vq, elems[k]->slot);
+		if (vq->inflight)
+			vq_inflight_packed_push_begin(vq, elems[k]->slot);
 		ring[pos].id = elems[k]->id;
 		ring[pos].len = lens[k];
 		if (k == 0)
@@ -192,16 +206,18 @@ int vq_packed_push(struct vh_virtq *vq, const struct vh_mem_table *t,
 	}
 	vq->used_idx = pos;
 	vq->used_wrap = w;
-	vq_inflight_packed_push_used(vq);
+	if (vq->inflight)
+		vq_inflight_packed_push_used(vq);
 	/* The driver polls the first position: making it used last, with
 	 * release, exposes the whole batch at once. */
 	vq_store16_release(&ring[first].flags, first_flags);
 	pos = first;
-	for (unsigned k = 0; k < n; k++) {
+	for (unsigned k = 0; log && k < n; k++) {
 		vq_log_ring(vq, t, 16 * (uint64_t)pos, 16);
 		advance(vq, &pos, &w, elems[k]->ndescs);
 	}
-	vq_inflight_packed_push_end(vq, elems, n);
+	if (vq->inflight)
+		vq_inflight_packed_push_end(vq, elems, n);
 	return 0;
 }
 

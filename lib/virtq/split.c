@@ -91,11 +91,18 @@ int vq_split_walk(struct vh_virtq *vq, const struct vh_mem_table *t,
 	}
 }
 
+/* Descriptors of a head this many avail entries ahead are prefetched: the
+ * driver wrote them on its CPU, and reading them one pop later would wait
+ * for the line each time. */
+#define SPLIT_PREFETCH_AHEAD 4u
+
 int vq_split_pop(struct vh_virtq *vq, const struct vh_mem_table *t,
 		 struct vh_virtq_elem *e)
 {
 	struct vh_vring_avail *av = vq->driver;
-	uint16_t head;
+	const struct vh_vring_desc *tbl = vq->desc;
+	uint16_t head, mask = (uint16_t)(vq->size - 1);
+	struct vh_vring_desc d;
 	int rc;
 
 	if (vq->last_avail == vq->shadow_avail) {
@@ -111,20 +118,54 @@ int vq_split_pop(struct vh_virtq *vq, const struct vh_mem_table *t,
 		vq->shadow_avail = idx;
 		if (idx == vq->last_avail)
 			return 0;
+		/* The first heads' descriptors, as the ones after them
+		 * are prefetched by the pops before. */
+		for (uint16_t k = 1; k < SPLIT_PREFETCH_AHEAD &&
+				     k < (uint16_t)(idx - vq->last_avail);
+		     k++) {
+			uint16_t h = vq_load16(
+			    &av->ring[(uint16_t)(vq->last_avail + k) & mask]);
+
+			if (h < vq->size)
+				__builtin_prefetch(&tbl[h]);
+		}
 	}
-	head = vq_load16(&av->ring[vq->last_avail & (vq->size - 1)]);
+	if ((uint16_t)(vq->shadow_avail - vq->last_avail) >
+	    SPLIT_PREFETCH_AHEAD) {
+		uint16_t h =
+		    vq_load16(&av->ring[(uint16_t)(vq->last_avail +
+						   SPLIT_PREFETCH_AHEAD) &
+					mask]);
+
+		/* Only a hint: a bad index is checked when popped. */
+		if (h < vq->size)
+			__builtin_prefetch(&tbl[h]);
+	}
+	head = vq_load16(&av->ring[vq->last_avail & mask]);
 	if (head >= vq->size)
 		return vq_break(vq, VH_VIRTQ_E_HEAD_RANGE, head);
 	vq_elem_reset(e);
-	rc = vq_split_walk(vq, t, e, head);
-	if (rc < 0)
-		return rc;
+	/* The common chain: one direct descriptor. Copy once, then check
+	 * the copy (the driver may change the table under us). */
+	memcpy(&d, &tbl[head], sizeof(d));
+	if (!(d.flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT))) {
+		enum vh_virtq_error err = vq_add_first(
+		    vq, t, e, d.addr, d.len, d.flags & VIRTQ_DESC_F_WRITE);
+
+		if (err)
+			return vq_break(vq, err, head);
+	} else {
+		rc = vq_split_walk(vq, t, e, head);
+		if (rc < 0)
+			return rc;
+	}
 	e->id = head;
 	e->slot = head;
 	e->ndescs = 1;
 	vq->last_avail++;
 	vq->inuse++;
-	vq_inflight_split_pop(vq, head);
+	if (vq->inflight)
+		vq_inflight_split_pop(vq, head);
 	/* While notifications are on, ask for a kick only once the driver
 	 * moves past what we have consumed (as libvhost-user does); the
 	 * caller still re-enables and re-checks before sleeping. */
@@ -138,25 +179,30 @@ int vq_split_push(struct vh_virtq *vq, const struct vh_mem_table *t,
 		  unsigned n)
 {
 	struct vh_vring_used *u = vq->device;
-	uint16_t idx = vq->used_idx;
+	uint16_t idx = vq->used_idx, mask = (uint16_t)(vq->size - 1);
+	bool log = vq_logging_ring(vq, t);
 
 	for (unsigned k = 0; k < n; k++) {
-		unsigned slot = (uint16_t)(idx + k) & (vq->size - 1);
+		unsigned slot = (uint16_t)(idx + k) & mask;
 		struct vh_vring_used_elem ue = {elems[k]->id, lens[k]};
 
-		vq_inflight_split_push_begin(vq, elems[k]->slot);
+		if (vq->inflight)
+			vq_inflight_split_push_begin(vq, elems[k]->slot);
 		memcpy(&u->ring[slot], &ue, sizeof(ue));
-		vq_log_ring(vq, t,
-			    offsetof(struct vh_vring_used, ring) +
-				(uint64_t)slot * sizeof(ue),
-			    sizeof(ue));
+		if (log)
+			vq_log_ring(vq, t,
+				    offsetof(struct vh_vring_used, ring) +
+					(uint64_t)slot * sizeof(ue),
+				    sizeof(ue));
 	}
 	/* §2.7.8.2: len is set before idx. Release orders the entries (and
 	 * the in-flight list) before the index the driver acquires. */
 	vq_store16_release(&u->idx, (uint16_t)(idx + n));
-	vq_log_ring(vq, t, offsetof(struct vh_vring_used, idx), 2);
+	if (log)
+		vq_log_ring(vq, t, offsetof(struct vh_vring_used, idx), 2);
 	vq->used_idx = (uint16_t)(idx + n);
-	vq_inflight_split_push_end(vq, elems, n);
+	if (vq->inflight)
+		vq_inflight_split_push_end(vq, elems, n);
 	return 0;
 }
 

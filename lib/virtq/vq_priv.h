@@ -28,6 +28,15 @@ struct vh_virtq {
 	void *device;
 	struct vh_mem_table *ring_table;
 
+	/* Translation cache: guest-physical [rc_gpa, rc_gpa + rc_size) is
+	 * at rc_host, a part of one region of ring_table (the queue holds a
+	 * reference, so the table cannot be freed and another allocated at
+	 * the same address while this is set). Used only for lookups in that
+	 * table; rc_size 0 means empty. */
+	uint64_t rc_gpa;
+	uint64_t rc_size;
+	uint8_t *rc_host;
+
 	/* Split: last_avail/shadow_avail are free-running 16-bit indices.
 	 * Packed: last_avail/used_idx are ring positions with wrap bits. */
 	uint16_t last_avail;
@@ -98,7 +107,34 @@ static inline void vq_cbarrier(void)
 int vq_break(struct vh_virtq *vq, enum vh_virtq_error e, unsigned where);
 
 /* Reset @e's counters before a walk. */
-void vq_elem_reset(struct vh_virtq_elem *e);
+static inline void vq_elem_reset(struct vh_virtq_elem *e)
+{
+	e->out_num = e->in_num = 0;
+	e->out_len = e->in_len = 0;
+	e->ndescs = 0;
+	e->resubmitted = false;
+}
+
+/* Host address of guest-physical @a, and in *@part how many of the @left
+ * bytes from there lie in the same region; NULL when @a is not mapped.
+ * Looks in the queue's cache first (see struct vh_virtq). */
+void *vq_gpa_part_slow(struct vh_virtq *vq, const struct vh_mem_table *t,
+		       uint64_t a, uint64_t left, uint64_t *part);
+
+static inline void *vq_gpa_part(struct vh_virtq *vq,
+				const struct vh_mem_table *t, uint64_t a,
+				uint64_t left, uint64_t *part)
+{
+	uint64_t off = a - vq->rc_gpa;
+
+	if (off < vq->rc_size && t == vq->ring_table) {
+		uint64_t room = vq->rc_size - off;
+
+		*part = left < room ? left : room;
+		return vq->rc_host + off;
+	}
+	return vq_gpa_part_slow(vq, t, a, left, part);
+}
 
 /*
  * Append the buffer [addr, addr+len) to @e, split across regions. Returns
@@ -108,6 +144,38 @@ enum vh_virtq_error vq_add_buf(struct vh_virtq *vq,
 			       const struct vh_mem_table *t,
 			       struct vh_virtq_elem *e, uint64_t addr,
 			       uint32_t len, bool writable);
+
+/*
+ * vq_add_buf for the first descriptor of a chain (@e just reset), the
+ * common case inline: a non-empty buffer inside one cached region. Every
+ * other case (and every refusal) goes through vq_add_buf.
+ */
+static inline enum vh_virtq_error vq_add_first(struct vh_virtq *vq,
+					       const struct vh_mem_table *t,
+					       struct vh_virtq_elem *e,
+					       uint64_t addr, uint32_t len,
+					       bool writable)
+{
+	uint64_t off = addr - vq->rc_gpa;
+
+	/* off < rc_size and len <= rc_size - off: inside, no wrap. */
+	if (len && off < vq->rc_size && len <= vq->rc_size - off &&
+	    t == vq->ring_table && e->iov_cap) {
+		e->iov[0].iov_base = vq->rc_host + off;
+		e->iov[0].iov_len = len;
+		if (e->gpa)
+			e->gpa[0] = addr;
+		if (writable) {
+			e->in_num = 1;
+			e->in_len = len;
+		} else {
+			e->out_num = 1;
+			e->out_len = len;
+		}
+		return VH_VIRTQ_E_NONE;
+	}
+	return vq_add_buf(vq, t, e, addr, len, writable);
+}
 
 /* Indirect table: host pointer when contiguous, else NULL and *slow set
  * when every byte is mapped (read entry by entry). Error when unmapped. */
@@ -143,6 +211,14 @@ bool vq_packed_has_avail(struct vh_virtq *vq);
 /* Dirty log of ring writes at @off bytes into the device-written part. */
 void vq_log_ring(struct vh_virtq *vq, const struct vh_mem_table *t,
 		 uint64_t off, uint64_t len);
+
+/* Whether ring writes are to be logged now (vq_log_ring would mark). */
+static inline bool vq_logging_ring(struct vh_virtq *vq,
+				   const struct vh_mem_table *t)
+{
+	return atomic_load_explicit(&vq->log_used, memory_order_relaxed) &&
+	       vh_mem_table_log(t);
+}
 
 /* In-flight hooks (no-ops without a region). */
 void vq_inflight_split_pop(struct vh_virtq *vq, uint16_t head);
