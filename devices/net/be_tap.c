@@ -12,6 +12,13 @@
  * buffer, then copied into RX buffers; the tap fd is watched on the pair's
  * worker and unwatched while the RX ring has no buffers (the frame waits,
  * and later ones queue in the kernel).
+ *
+ * With several pairs, the queue of a pair that may not receive
+ * (VQ_PAIRS_SET, §5.1.6.5.5) is detached from the tap (TUNSETQUEUE
+ * IFF_DETACH_QUEUE), so the kernel steers every frame to the active
+ * queues instead of one that would drop them; attached again when the
+ * pair becomes active. The pair's worker does it (it owns the fd's watch),
+ * woken by the control queue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +35,8 @@
 
 struct tap_q {
 	int fd;
+	_Atomic bool want; /* should be attached (set by pairs_active) */
+	bool attached;	   /* is attached (pair's worker) */
 	bool watched;
 	bool pending; /* buf holds a frame not delivered yet */
 	size_t plen;
@@ -38,6 +47,7 @@ struct tap_q {
 struct tap_state {
 	struct tap_q *q;
 	unsigned n;
+	const char *ifname;
 	_Atomic unsigned hl; /* TUNSETVNETHDRSZ in force */
 };
 
@@ -146,8 +156,12 @@ static int tap_open(struct net_dev *d)
 		return -ENOMEM;
 	s->n = d->o.pairs;
 	atomic_init(&s->hl, NET_HDR_LEN);
-	for (unsigned i = 0; i < s->n; i++)
+	s->ifname = d->o.ifname;
+	for (unsigned i = 0; i < s->n; i++) {
 		s->q[i].fd = -1;
+		atomic_init(&s->q[i].want, true);
+		s->q[i].attached = true; /* TUNSETIFF attaches */
+	}
 	for (unsigned i = 0; i < s->n; i++) {
 		struct tap_q *q = &s->q[i];
 
@@ -201,13 +215,44 @@ static int tap_set_features(struct net_dev *d, uint64_t f)
 
 static void tap_watch_cb(struct vh_queue *q, void *arg);
 
+/* Attach or detach the pair's tap queue as pairs_active asked (pair's
+ * worker, RX ring started). */
+static void tap_sync(struct net_pair *p)
+{
+	struct tap_state *s = p->dev->be_state;
+	struct tap_q *tq = p->be;
+	bool want = atomic_load(&tq->want);
+	struct ifreq ifr;
+
+	if (want == tq->attached)
+		return;
+	if (!want && tq->watched) {
+		/* A detached queue polls as an error: no more watching. */
+		vh_queue_unwatch_fd(p->rxq, tq->fd);
+		tq->watched = false;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = want ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(tq->fd, TUNSETQUEUE, &ifr) < 0)
+		/* Not retried: the pair works as before (an attached queue
+		 * of an inactive pair drops what the kernel gives it). */
+		vh_warn("net: tap %s: queue %u: TUNSETQUEUE %s: %s", s->ifname,
+			p->index, want ? "attach" : "detach",
+			vh_strerror(-errno));
+	tq->attached = want;
+	if (!want && tq->pending) {
+		net_stat_add(&p->st.rx_dropped, 1);
+		tq->pending = false;
+	}
+}
+
 static void tap_pump(struct net_pair *p)
 {
 	struct tap_q *tq = p->be;
 	struct net_rx_run run;
 	unsigned budget = p->dev->o.budget;
 
-	if (!p->rxq)
+	if (!p->rxq || !tq->attached)
 		return;
 	net_rx_begin(&run, p);
 	while (budget--) {
@@ -254,6 +299,7 @@ static void tap_rx(struct net_pair *p)
 {
 	struct tap_q *tq = p->be;
 
+	tap_sync(p);
 	if (tq->watched && !tq->pending)
 		return;
 	tap_pump(p);
@@ -272,6 +318,10 @@ static int tap_rx_started(struct net_pair *p)
 
 	tq->hl = atomic_load(&s->hl);
 	tq->pending = false;
+	tq->watched = false;
+	tap_sync(p);
+	if (!tq->attached)
+		return 0; /* watched once attached (tap_rx, tap_pump) */
 	tq->watched = vh_queue_watch_fd(p->rxq, tq->fd, tap_watch_cb, p) == 0;
 	return tq->watched ? 0 : -EIO;
 }
@@ -317,6 +367,28 @@ static void tap_tx(struct net_pair *p, struct vh_req **reqs, unsigned n)
 		net_stat_add(&p->st.tx_dropped, dropped);
 }
 
+static void tap_pairs_active(struct net_dev *d, unsigned n)
+{
+	struct tap_state *s = d->be_state;
+
+	/* One queue (no IFF_MULTI_QUEUE): nothing to steer. */
+	if (!s || s->n < 2)
+		return;
+	for (unsigned i = 0; i < s->n; i++) {
+		struct net_pair *p = &d->pairs[i];
+		bool want = i < n;
+
+		if (atomic_exchange(&s->q[i].want, want) == want)
+			continue;
+		/* The pair's worker applies it (tap_rx); a stopped RX ring
+		 * does when it starts. */
+		pthread_mutex_lock(&p->lock);
+		if (p->rxq)
+			vh_queue_wake(p->rxq);
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
 static int tap_emit(struct net_dev *d, const void *frame, size_t len)
 {
 	struct tap_state *s = d->be_state;
@@ -337,4 +409,5 @@ const struct net_backend net_be_tap = {
     .tx = tap_tx,
     .rx = tap_rx,
     .emit = tap_emit,
+    .pairs_active = tap_pairs_active,
 };

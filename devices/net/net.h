@@ -163,6 +163,10 @@ struct net_backend {
 	/* Put one frame (no virtio header) on the network (control): the
 	 * SEND_RARP announcement. */
 	int (*emit)(struct net_dev *d, const void *frame, size_t len);
+	/* Pairs [0, n) may receive now, the others not (§5.1.6.5.5): after
+	 * VQ_PAIRS_SET, when the control queue starts, and at reset (any
+	 * thread; the back-end hands the change to the pairs' workers). */
+	void (*pairs_active)(struct net_dev *d, unsigned n);
 };
 
 extern const struct net_backend net_be_loop, net_be_sink, net_be_gen,
@@ -237,6 +241,10 @@ int net_dev_set_mtu(struct net_dev *d, uint16_t mtu);
 
 /** Whether pair @p may receive now (VQ_PAIRS_SET, §5.1.6.5.5). */
 bool net_pair_active(const struct net_pair *p);
+
+/* Tell the back-end which pairs may receive (pairs_active), from the
+ * control queue state: all until the control queue ran, then vq_pairs. */
+void net_pairs_update(struct net_dev *d);
 
 /** Sum of every pair's counters into @sum (plain copies). */
 struct net_totals {

@@ -25,6 +25,7 @@ static uint8_t mq_pairs_set(struct net_dev *d, uint64_t f,
 	if (n < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > d->o.pairs)
 		return VIRTIO_NET_ERR;
 	atomic_store(&d->vq_pairs, n);
+	net_pairs_update(d);
 	/* Pairs that became active may hold frames (or, in --gen mode,
 	 * have buffers to fill) with nobody to look: wake their RX rings. */
 	for (unsigned i = 0; i < n; i++) {

@@ -168,6 +168,20 @@ bool net_pair_active(const struct net_pair *p)
 	       atomic_load_explicit(&d->vq_pairs, memory_order_relaxed);
 }
 
+void net_pairs_update(struct net_dev *d)
+{
+	unsigned n = d->o.pairs;
+
+	if (!d->be->pairs_active)
+		return;
+	if (atomic_load(&d->ctrl_started)) {
+		unsigned v = atomic_load(&d->vq_pairs);
+
+		n = v < n ? v : n;
+	}
+	d->be->pairs_active(d, n);
+}
+
 /* ---- rings -------------------------------------------------------------- */
 
 static struct net_qctx *role_of(struct net_dev *d, uint32_t idx, uint64_t f)
@@ -196,6 +210,7 @@ static int op_queue_started(void *dev, struct vh_queue *q)
 		return 0;
 	if (c->role == NET_ROLE_CTRL) {
 		atomic_store(&d->ctrl_started, true);
+		net_pairs_update(d);
 		return 0;
 	}
 	p = c->pair;
@@ -352,6 +367,7 @@ static void op_reset(void *dev)
 	}
 	if (d->be->reset)
 		d->be->reset(d);
+	net_pairs_update(d);
 }
 
 int net_dev_send_rarp(struct net_dev *d, const uint8_t mac[6])

@@ -149,6 +149,54 @@ static void gen_fills_rx_buffers_without_mrg_rxbuf(void **state)
 	gen(ALL & ~NET_F(VIRTIO_NET_F_MRG_RXBUF), 12);
 }
 
+/* The header is stored only where the buffer does not hold it already
+ * (net_path.c put_hdr): a buffer holding another frame's header, or
+ * garbage, gets exactly the header of this frame. */
+static void gen_replaces_a_stale_header(uint64_t mask)
+{
+	struct nh *h = start(NET_MODE_GEN, 64, mask);
+	static const uint8_t want[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+	/* A checksummed GSO frame's header merged over three buffers. */
+	static const uint8_t merged[12] = {1, 3, 54,  0, 34, 0,
+					   6, 0, 182, 5, 3,  0};
+	static const uint8_t only_nb[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0};
+
+	for (unsigned round = 0; round < 3; round++) {
+		const uint8_t *stale = round == 0   ? merged
+				       : round == 1 ? only_nb
+						    : NULL;
+		unsigned s;
+		uint32_t len;
+		int slot = nh_rx_post(h, RX, 2048, 1);
+
+		assert_true(slot >= 0);
+		if (stale)
+			memcpy(nh_slot(h, RX, (unsigned)slot), stale, 12);
+		else
+			memset(nh_slot(h, RX, (unsigned)slot), 0xa5, 2048);
+		nh_kick(h, RX);
+		assert_int_equal(nh_reap(h, RX, NH_TIMEOUT_MS, &s, &len), 1);
+		assert_int_equal(s, (unsigned)slot);
+		assert_int_equal(len, 12 + 64);
+		assert_memory_equal(nh_slot(h, RX, s), want, 12);
+		check_gen_frame(h, s, 64, 12);
+	}
+	nh_stop(h);
+}
+
+static void gen_replaces_a_stale_header_split_ring(void **state)
+{
+	(void)state;
+	gen_replaces_a_stale_header(
+	    ALL & ~vh_virtio_feature_mask(VH_VIRTIO_F_RING_PACKED));
+}
+
+static void gen_replaces_a_stale_header_packed_ring(void **state)
+{
+	(void)state;
+	gen_replaces_a_stale_header(ALL);
+}
+
 static void gen_merges_frames_larger_than_a_buffer(void **state)
 {
 	struct nh *h = start(NET_MODE_GEN, 1500, ALL);
@@ -219,6 +267,8 @@ int main(void)
 	    cmocka_unit_test(gen_fills_rx_buffers_split_ring),
 	    cmocka_unit_test(gen_fills_rx_buffers_packed_ring),
 	    cmocka_unit_test(gen_fills_rx_buffers_without_mrg_rxbuf),
+	    cmocka_unit_test(gen_replaces_a_stale_header_split_ring),
+	    cmocka_unit_test(gen_replaces_a_stale_header_packed_ring),
 	    cmocka_unit_test(gen_merges_frames_larger_than_a_buffer),
 	    cmocka_unit_test(gen_counts_tx_frames_as_a_sink),
 	};
