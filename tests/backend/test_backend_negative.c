@@ -327,11 +327,6 @@ static void b_vring_endian_2(struct vhost_user_msg *m)
 	hdr(m, VHOST_USER_SET_VRING_ENDIAN, 8);
 	m->payload.state.num = 2;
 }
-static void b_get_vring_base_num1(struct vhost_user_msg *m)
-{
-	hdr(m, VHOST_USER_GET_VRING_BASE, 8);
-	m->payload.state.num = 1;
-}
 static void b_mem_table_overlap(struct vhost_user_msg *m)
 {
 	b_mem_table_2(m);
@@ -519,8 +514,6 @@ NEG(c_vring_enable_num_2, .build = b_vring_enable_2, .expect = -EINVAL,
     .log1 = REQ(SET_VRING_ENABLE), .log2 = "num 2 is not 0 or 1")
 NEG(c_vring_endian_num_2, .pf = ALL_PF, .build = b_vring_endian_2,
     .expect = -EINVAL, .log1 = REQ(SET_VRING_ENDIAN))
-NEG(c_get_vring_base_num_not_zero, .build = b_get_vring_base_num1,
-    .expect = -EINVAL, .log1 = REQ(GET_VRING_BASE), .log2 = "reserved num")
 NEG(c_mem_table_overlap, .build = b_mem_table_overlap, .nfds = 2,
     .expect = -EINVAL, .log1 = REQ(SET_MEM_TABLE),
     .log2 = "invalid memory table")
@@ -620,8 +613,6 @@ int main(void)
 		 c_inband_without_reply_ack),
 	    CASE(set_vring_enable_num_2_closes, c_vring_enable_num_2),
 	    CASE(set_vring_endian_num_2_closes, c_vring_endian_num_2),
-	    CASE(get_vring_base_num_not_zero_closes,
-		 c_get_vring_base_num_not_zero),
 	    CASE(mem_table_overlap_closes, c_mem_table_overlap),
 	    CASE(mem_table_address_overflow_closes, c_mem_table_overflow),
 	    CASE(mem_table_zero_size_region_closes, c_mem_table_zero_size),
