@@ -161,9 +161,6 @@ enum blk_action { BLK_RUN, BLK_EXIT_OK, BLK_EXIT_ERR };
  * (BLK_EXIT_ERR). */
 enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv);
 
-/* "256M" -> bytes (K, M, G, T binary suffixes); -EINVAL / -ERANGE. */
-int blk_parse_size(const char *s, uint64_t *out);
-
 /* ---- the device -----------------------------------------------------------
  */
 

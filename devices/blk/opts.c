@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "blk.h"
+#include "cli.h"
 
 #ifndef VH_VERSION
 #define VH_VERSION "unknown"
@@ -110,100 +111,24 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-int blk_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end == 'i' && shift) /* 256MiB */
-		end++;
-	if ((*end == 'B' || *end == 'b') && shift)
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 {
-	char *end;
 	unsigned long v;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	if (vh_cli_ulong(s, min, max, &v))
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
 }
 
-/* "0,2-3" -> cpus[] */
 static int parse_cpus(const char *s, struct blk_opts *o)
 {
-	const char *p = s;
+	int n = vh_cli_cpus(s, o->cpus, sizeof(o->cpus) / sizeof(o->cpus[0]));
 
-	o->ncpus = 0;
-	while (*p) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b;
-
-		if (end == p || a > 4095)
-			return -EINVAL;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p || b < a || b > 4095)
-				return -EINVAL;
-		}
-		for (unsigned long c = a; c <= b; c++) {
-			if (o->ncpus == sizeof(o->cpus) / sizeof(o->cpus[0]))
-				return -E2BIG;
-			o->cpus[o->ncpus++] = (int)c;
-		}
-		if (*end == ',')
-			end++;
-		else if (*end)
-			return -EINVAL;
-		p = end;
-	}
-	return o->ncpus ? 0 : -EINVAL;
+	if (n < 0)
+		return -EINVAL;
+	o->ncpus = (unsigned)n;
+	return 0;
 }
 
 static void defaults(struct blk_opts *o)
@@ -292,7 +217,7 @@ enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv)
 			kind_set = true;
 			o->kind = c == OPT_RAM ? BLK_RAM : BLK_NULL;
 			o->size = UINT64_C(1) << 30;
-			if (a && blk_parse_size(a, &o->size))
+			if (a && vh_cli_size(a, &o->size))
 				return bad("bad size '%s' (e.g. 256M, 1G)", a);
 			break;
 		case 'r':

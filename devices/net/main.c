@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "net.h"
 #include "vhost/log.h"
 
@@ -173,17 +174,7 @@ static int die_usage(const char *fmt, const char *arg)
 static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		       unsigned long *out)
 {
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
+	return vh_cli_ulong(s, min, max, out) == 0;
 }
 
 static bool parse_mac(const char *s, uint8_t mac[6])
@@ -197,38 +188,6 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
 	return true;
-}
-
-/* "1", "2,3", "2-5,7" into cpus[] (at most max). */
-static int parse_cpus(const char *s, int *cpus, unsigned max)
-{
-	unsigned n = 0;
-	char *copy = strdup(s), *save = NULL, *tok;
-
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		unsigned long a, b;
-		char *dash = strchr(tok, '-');
-
-		if (dash)
-			*dash = '\0';
-		if (!parse_uint(tok, 0, 4095, &a) ||
-		    (dash ? !parse_uint(dash + 1, a, 4095, &b) : (b = a, 0))) {
-			free(copy);
-			return -1;
-		}
-		for (unsigned long c = a; c <= b; c++) {
-			if (n == max) {
-				free(copy);
-				return -1;
-			}
-			cpus[n++] = (int)c;
-		}
-	}
-	free(copy);
-	return n ? (int)n : -1;
 }
 
 static void print_stats(struct net_dev *d, const char *when)
@@ -358,7 +317,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_CPU:
-			ncpus = parse_cpus(optarg, cpus, 256);
+			ncpus = vh_cli_cpus(optarg, cpus, 256);
 			if (ncpus < 0)
 				return die_usage("--cpu: bad CPU list '%s'",
 						 optarg);

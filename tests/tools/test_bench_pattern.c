@@ -144,44 +144,6 @@ static void two_seeds_give_two_orders(void **state)
 	assert_true(same < 100);
 }
 
-static void sizes_parse_with_binary_suffixes(void **state)
-{
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(parse_size("512", &v), 0);
-	assert_int_equal(v, 512);
-	assert_int_equal(parse_size("4k", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(parse_size("4KiB", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(parse_size("1M", &v), 0);
-	assert_int_equal(v, 1 << 20);
-	assert_int_equal(parse_size("2g", &v), 0);
-	assert_int_equal(v, UINT64_C(2) << 30);
-	assert_true(parse_size("", &v) < 0);
-	assert_true(parse_size("-1", &v) < 0);
-	assert_true(parse_size("4x", &v) < 0);
-	assert_true(parse_size("4kk", &v) < 0);
-	assert_true(parse_size("99999999999999999999t", &v) < 0);
-}
-
-static void cpu_lists_parse_ranges_and_refuse_junk(void **state)
-{
-	int cpus[8];
-
-	(void)state;
-	assert_int_equal(parse_cpus("1", cpus, 8), 1);
-	assert_int_equal(cpus[0], 1);
-	assert_int_equal(parse_cpus("0-2,5", cpus, 8), 4);
-	assert_int_equal(cpus[2], 2);
-	assert_int_equal(cpus[3], 5);
-	assert_int_equal(parse_cpus("", cpus, 8), -1);
-	assert_int_equal(parse_cpus("3-1", cpus, 8), -1);
-	assert_int_equal(parse_cpus("a", cpus, 8), -1);
-	assert_int_equal(parse_cpus("0-9", cpus, 8), -1); /* too many */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,8 +157,6 @@ int main(void)
 		mismatches_beyond_the_room_are_counted_not_described),
 	    cmocka_unit_test(a_permutation_visits_every_block_exactly_once),
 	    cmocka_unit_test(two_seeds_give_two_orders),
-	    cmocka_unit_test(sizes_parse_with_binary_suffixes),
-	    cmocka_unit_test(cpu_lists_parse_ranges_and_refuse_junk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

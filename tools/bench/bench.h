@@ -146,10 +146,6 @@ struct bench_opts {
  *  EXIT_BENCH_USAGE after printing one line to stderr. */
 int opts_parse(struct bench_opts *o, int argc, char **argv);
 
-/** "4k" -> 4096 (k, m, g, t: powers of 1024; optional "b"/"ib"). */
-int parse_size(const char *s, uint64_t *out);
-/** "0-3,6" -> cpus; returns the count, or -1 when malformed or too many. */
-int parse_cpus(const char *s, int *cpus, unsigned max);
 const char *rw_name(enum bench_rw rw);
 bool rw_is_random(enum bench_rw rw);
 /** Percentage of reads of a workload (100 read, 0 write, mix else). */

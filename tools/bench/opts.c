@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "cli.h"
 
 static void usage(FILE *to)
 {
@@ -77,52 +78,6 @@ static void usage(FILE *to)
 	    "deviations\n");
 }
 
-int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	switch (tolower((unsigned char)*end)) {
-	case 'k':
-		shift = 10;
-		break;
-	case 'm':
-		shift = 20;
-		break;
-	case 'g':
-		shift = 30;
-		break;
-	case 't':
-		shift = 40;
-		break;
-	case '\0':
-		break;
-	case 'b':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift)
-		end++;
-	if (shift && tolower((unsigned char)*end) == 'i')
-		end++;
-	if (tolower((unsigned char)*end) == 'b')
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -151,40 +106,6 @@ static bool parse_secs(const char *s, double *out)
 		return false;
 	*out = v;
 	return true;
-}
-
-int parse_cpus(const char *s, int *cpus, unsigned max)
-{
-	unsigned n = 0;
-	const char *p = s;
-
-	while (*p) {
-		char *end;
-		long a, b;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		a = strtol(p, &end, 10);
-		b = a;
-		if (*end == '-') {
-			if (!isdigit((unsigned char)end[1]))
-				return -1;
-			b = strtol(end + 1, &end, 10);
-		}
-		if (a < 0 || b < a || b > 65535)
-			return -1;
-		for (long c = a; c <= b; c++) {
-			if (n == max)
-				return -1;
-			cpus[n++] = (int)c;
-		}
-		if (*end == ',')
-			end++;
-		else if (*end)
-			return -1;
-		p = end;
-	}
-	return n ? (int)n : -1;
 }
 
 static const char *const rw_names[] = {
@@ -403,7 +324,7 @@ int opts_parse(struct bench_opts *o, int argc, char **argv)
 			o->mix_read = (unsigned)v;
 			break;
 		case O_BS:
-			if (parse_size(optarg, &v) || v > (1u << 20))
+			if (vh_cli_size(optarg, &v) || v > (1u << 20))
 				return bad("--bs", optarg);
 			o->bs = (uint32_t)v;
 			break;
@@ -418,7 +339,7 @@ int opts_parse(struct bench_opts *o, int argc, char **argv)
 			o->queues = (unsigned)v;
 			break;
 		case O_CPUS:
-			n = parse_cpus(optarg, o->cpus, BENCH_MAX_CPUS);
+			n = vh_cli_cpus(optarg, o->cpus, BENCH_MAX_CPUS);
 			if (n < 0)
 				return bad("--cpus", optarg);
 			o->ncpus = (unsigned)n;
@@ -438,11 +359,11 @@ int opts_parse(struct bench_opts *o, int argc, char **argv)
 				return bad("--count", optarg);
 			break;
 		case O_SIZE:
-			if (parse_size(optarg, &o->size) || !o->size)
+			if (vh_cli_size(optarg, &o->size) || !o->size)
 				return bad("--size", optarg);
 			break;
 		case O_OFFSET:
-			if (parse_size(optarg, &o->offset))
+			if (vh_cli_size(optarg, &o->offset))
 				return bad("--offset", optarg);
 			break;
 		case O_SEED:
