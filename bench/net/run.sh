@@ -24,7 +24,8 @@
 # The rate of a run is the median of testpmd virtio_user's per-second
 # samples (Tx-pps for "tx", Rx-pps for "rx"), the first and last second
 # dropped: the same meter for both back-ends. Our own counters are printed
-# as a cross-check. Use a release build (meson setup --buildtype=release).
+# as a cross-check. The summary gives the ratio of the medians and the
+# median of the per-repetition ratios ("paired"). Use a release build (meson setup --buildtype=release).
 set -u
 BUILD=${1:-build}
 NET=${NET:-$BUILD/devices/net/vhost-user-net}
@@ -149,12 +150,20 @@ summary() { # $1 dir $2 who -> "median min max" in Mpps
 	awk -v d="$1" -v w="$2" '$1==d && $2==w {print $3/1e6}' "$RES" | sort -n |
 		awk '{a[NR]=$1} END{if(NR==0){print "0 0 0"; exit} print a[int((NR+1)/2)], a[1], a[NR]}'
 }
+# The median of the per-repetition ratios: the two runs of a repetition
+# are adjacent (ABBA), so a slow phase of the machine that spans both
+# cancels out, where the ratio of medians depends on which side it hit.
+paired() { # $1 dir -> median of ours_i / dpdk_i
+	awk -v d="$1" '$1==d && $2=="ours" {o[++no]=$3} $1==d && $2=="dpdk" {p[++np]=$3}
+		END{n=(no<np)?no:np; for(i=1;i<=n;i++) if(p[i]>0) print o[i]/p[i]}' "$RES" |
+		sort -n | awk '{a[NR]=$1} END{if(NR==0){print 0; exit} print a[int((NR+1)/2)]}'
+}
 echo
-printf '%-4s %-22s %-22s %s\n' dir "ours Mpps (min..max)" "DPDK Mpps (min..max)" "ours/DPDK"
+printf '%-4s %-22s %-22s %-10s %s\n' dir "ours Mpps (min..max)" "DPDK Mpps (min..max)" "ours/DPDK" "paired"
 for d in $DIRS; do
 	read -r om omin omax < <(summary "$d" ours)
 	read -r dm dmin dmax < <(summary "$d" dpdk)
 	ratio=$(echo "if ($dm > 0) $om / $dm else 0" | bc -l)
-	printf '%-4s %5.2f (%5.2f..%5.2f)    %5.2f (%5.2f..%5.2f)    %.2fx\n' \
-		"$d" "$om" "$omin" "$omax" "$dm" "$dmin" "$dmax" "$ratio"
+	printf '%-4s %5.2f (%5.2f..%5.2f)    %5.2f (%5.2f..%5.2f)    %.2fx      %.2fx\n' \
+		"$d" "$om" "$omin" "$omax" "$dm" "$dmin" "$dmax" "$ratio" "$(paired "$d")"
 done
