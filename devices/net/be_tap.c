@@ -35,8 +35,10 @@
 
 struct tap_q {
 	int fd;
-	_Atomic bool want; /* should be attached (set by pairs_active) */
-	bool attached;	   /* is attached (pair's worker) */
+	/* Attached to the tap: changed by pairs_active (TUNSETQUEUE, under
+	 * the pair's lock) before VQ_PAIRS_SET is acknowledged; the pair's
+	 * worker follows (tap_sync: unwatch, drop the held frame). */
+	_Atomic bool attached;
 	bool watched;
 	bool pending; /* buf holds a frame not delivered yet */
 	size_t plen;
@@ -159,8 +161,7 @@ static int tap_open(struct net_dev *d)
 	s->ifname = d->o.ifname;
 	for (unsigned i = 0; i < s->n; i++) {
 		s->q[i].fd = -1;
-		atomic_init(&s->q[i].want, true);
-		s->q[i].attached = true; /* TUNSETIFF attaches */
+		atomic_store(&s->q[i].attached, true); /* TUNSETIFF attaches */
 	}
 	for (unsigned i = 0; i < s->n; i++) {
 		struct tap_q *q = &s->q[i];
@@ -215,32 +216,20 @@ static int tap_set_features(struct net_dev *d, uint64_t f)
 
 static void tap_watch_cb(struct vh_queue *q, void *arg);
 
-/* Attach or detach the pair's tap queue as pairs_active asked (pair's
- * worker, RX ring started). */
+/* The pair's worker after a detach (pairs_active): a detached queue polls
+ * as an error, so it is no longer watched; a frame held for the RX ring is
+ * dropped (counted). A queue attached again is watched by tap_pump. */
 static void tap_sync(struct net_pair *p)
 {
-	struct tap_state *s = p->dev->be_state;
 	struct tap_q *tq = p->be;
-	bool want = atomic_load(&tq->want);
-	struct ifreq ifr;
 
-	if (want == tq->attached)
+	if (atomic_load(&tq->attached))
 		return;
-	if (!want && tq->watched) {
-		/* A detached queue polls as an error: no more watching. */
+	if (tq->watched) {
 		vh_queue_unwatch_fd(p->rxq, tq->fd);
 		tq->watched = false;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = want ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-	if (ioctl(tq->fd, TUNSETQUEUE, &ifr) < 0)
-		/* Not retried: the pair works as before (an attached queue
-		 * of an inactive pair drops what the kernel gives it). */
-		vh_warn("net: tap %s: queue %u: TUNSETQUEUE %s: %s", s->ifname,
-			p->index, want ? "attach" : "detach",
-			vh_strerror(-errno));
-	tq->attached = want;
-	if (!want && tq->pending) {
+	if (tq->pending) {
 		net_stat_add(&p->st.rx_dropped, 1);
 		tq->pending = false;
 	}
@@ -252,8 +241,12 @@ static void tap_pump(struct net_pair *p)
 	struct net_rx_run run;
 	unsigned budget = p->dev->o.budget;
 
-	if (!p->rxq || !tq->attached)
+	if (!p->rxq)
 		return;
+	if (!atomic_load(&tq->attached)) {
+		tap_sync(p); /* e.g. the watch's first error after a detach */
+		return;
+	}
 	net_rx_begin(&run, p);
 	while (budget--) {
 		struct virtio_net_hdr_v1 hdr;
@@ -320,7 +313,7 @@ static int tap_rx_started(struct net_pair *p)
 	tq->pending = false;
 	tq->watched = false;
 	tap_sync(p);
-	if (!tq->attached)
+	if (!atomic_load(&tq->attached))
 		return 0; /* watched once attached (tap_rx, tap_pump) */
 	tq->watched = vh_queue_watch_fd(p->rxq, tq->fd, tap_watch_cb, p) == 0;
 	return tq->watched ? 0 : -EIO;
@@ -367,6 +360,13 @@ static void tap_tx(struct net_pair *p, struct vh_req **reqs, unsigned n)
 		net_stat_add(&p->st.tx_dropped, dropped);
 }
 
+/*
+ * Steer the tap's flows to the active pairs only (VQ_PAIRS_SET, control
+ * queue start, reset). The TUNSETQUEUE is made here, before the command is
+ * acknowledged, so that once the driver has its answer the kernel no
+ * longer queues frames for an inactive pair; the pair's worker is woken to
+ * follow (tap_sync / tap_pump).
+ */
 static void tap_pairs_active(struct net_dev *d, unsigned n)
 {
 	struct tap_state *s = d->be_state;
@@ -376,15 +376,29 @@ static void tap_pairs_active(struct net_dev *d, unsigned n)
 		return;
 	for (unsigned i = 0; i < s->n; i++) {
 		struct net_pair *p = &d->pairs[i];
+		struct tap_q *tq = &s->q[i];
 		bool want = i < n;
+		struct ifreq ifr;
 
-		if (atomic_exchange(&s->q[i].want, want) == want)
-			continue;
-		/* The pair's worker applies it (tap_rx); a stopped RX ring
-		 * does when it starts. */
 		pthread_mutex_lock(&p->lock);
-		if (p->rxq)
-			vh_queue_wake(p->rxq);
+		if (atomic_load(&tq->attached) != want) {
+			memset(&ifr, 0, sizeof(ifr));
+			ifr.ifr_flags =
+			    want ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+			if (ioctl(tq->fd, TUNSETQUEUE, &ifr) < 0)
+				/* The pair works as before (an attached
+				 * queue of an inactive pair drops what the
+				 * kernel gives it). */
+				vh_warn("net: tap %s: queue %u: TUNSETQUEUE "
+					"%s: %s",
+					s->ifname, i,
+					want ? "attach" : "detach",
+					vh_strerror(-errno));
+			else
+				atomic_store(&tq->attached, want);
+			if (p->rxq)
+				vh_queue_wake(p->rxq);
+		}
 		pthread_mutex_unlock(&p->lock);
 	}
 }
