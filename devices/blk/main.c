@@ -327,6 +327,7 @@ static int open_device(struct blk_dev *d)
 int main(int argc, char **argv)
 {
 	unsigned n = count_devices(argc, argv), opened = 0;
+	int verbose = 0;
 	struct blk_dev *devs = calloc(n, sizeof(*devs));
 	char **scratch = calloc((size_t)argc + 1, sizeof(*scratch));
 	int rc = -1;
@@ -345,9 +346,13 @@ int main(int argc, char **argv)
 		break;
 	}
 	vh_log_set_handler(log_sink, NULL);
-	if (devs[0].o.verbose)
-		vh_log_set_level(devs[0].o.verbose > 1 ? VH_LOG_DEBUG
-						       : VH_LOG_INFO);
+	/* The library's log level is process-wide: the most verbose device
+	 * sets it. */
+	for (unsigned i = 0; i < n; i++)
+		if (devs[i].o.verbose > verbose)
+			verbose = devs[i].o.verbose;
+	if (verbose)
+		vh_log_set_level(verbose > 1 ? VH_LOG_DEBUG : VH_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	for (; opened < n; opened++)
 		if (open_device(&devs[opened]) < 0) {

@@ -190,7 +190,9 @@ enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--print-capabilities"))
 			return print_caps();
-	optind = 1;
+	/* 0, not 1: glibc then forgets the previous scan (its permutation
+	 * state), which matters when main.c parses one argv per device. */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:b:rn:t:vhV", longopts, NULL)) !=
 	       -1) {

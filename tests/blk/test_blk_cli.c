@@ -114,6 +114,27 @@ static void test_start_up_errors_are_one_line_and_exit_1(void **s)
 				 1);
 		one_line_error("in use by another process");
 		assert_int_equal(access(other, F_OK), -1);
+
+		/* Several devices: a bad option of the second names
+		 * itself; two devices on one socket are refused; when the
+		 * second cannot listen, the first one's socket (already
+		 * created) is removed again and the exit is 1. */
+		assert_int_equal(bt_run(out, sizeof(out), err, sizeof(err),
+					"-s", other, "--null", "--", "-s",
+					t.sock, "--null", "--batch", "0", NULL),
+				 1);
+		one_line_error("bad --batch '0'");
+		assert_int_equal(bt_run(out, sizeof(out), err, sizeof(err),
+					"-s", other, "--null", "--", "--null",
+					"-s", other, NULL),
+				 1);
+		one_line_error("given for two devices");
+		assert_int_equal(bt_run(out, sizeof(out), err, sizeof(err),
+					"-s", other, "--null", "--", "-s",
+					t.sock, "--ram", "1M", NULL),
+				 1);
+		assert_non_null(strstr(err, "is in use by a running back-end"));
+		assert_int_equal(access(other, F_OK), -1);
 	}
 	/* The first one still serves. */
 	bt_connect(&t, ALL);
