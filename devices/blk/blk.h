@@ -127,7 +127,7 @@ _Static_assert(sizeof(struct virtio_blk_discard_write_zeroes) == 16, "dwz");
  */
 
 enum blk_kind { BLK_FILE, BLK_BDEV, BLK_RAM, BLK_NULL };
-enum blk_aio { BLK_AIO_AUTO, BLK_AIO_URING, BLK_AIO_SYNC };
+enum blk_aio { BLK_AIO_AUTO, BLK_AIO_URING, BLK_AIO_SYNC, BLK_AIO_MMAP };
 enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
 
 struct blk_opts {
@@ -171,8 +171,9 @@ struct blk_dev {
 	int fd_buf; /* buffered fd (same as fd when not direct) */
 	bool direct;
 	bool mem_fs;	    /* tmpfs / ramfs: the page cache is the storage */
+	bool mapped;	    /* a mem_fs image served through d->ram (mmap) */
 	unsigned dio_align; /* O_DIRECT memory / length / offset alignment */
-	uint8_t *ram;
+	uint8_t *ram; /* --ram, or the mapped image (mapped); d->size bytes */
 	uint64_t size; /* bytes, a multiple of blk_size */
 	uint32_t blk_size;
 	/* Topology (block devices; 0 / 1 / 0 otherwise), in logical blocks:
@@ -208,6 +209,15 @@ int blk_image_flush(struct blk_dev *d);
  * transfers; RWF_DSYNC on writes with @dsync). */
 int blk_image_rw_sync(int fd, bool write, bool dsync, const struct iovec *iov,
 		      unsigned niov, uint64_t off);
+
+/* fault.c: install the SIGBUS handler the guarded copies need (before any
+ * queue runs). 0 or a negative errno. */
+int blk_fault_init(void);
+/* Copy between @p (the image, or --ram) and @iov[0, n): into @p when
+ * @write. A SIGBUS on either side (a file truncated under us, tmpfs full,
+ * a memory error) stops the copy and returns -EFAULT instead of killing
+ * the process; 0 otherwise. Partial data may have been copied. */
+int blk_copy_iov(uint8_t *p, const struct iovec *iov, unsigned n, bool write);
 
 /* Features offered, and the config space (config.c). */
 uint64_t blk_features(const struct blk_dev *d);

@@ -119,6 +119,33 @@ static bool memory_fs(int fd)
 	return sf.f_type == 0x01021994 || sf.f_type == (long)0x858458f6;
 }
 
+/*
+ * A tmpfs / ramfs image mapped whole: a read or write is then one memcpy
+ * in the queue's thread, no syscall and no page-cache lookup (those were
+ * half of the CPU per request with pread / pwrite). The pages are the
+ * same page-cache pages pread would copy from, so nothing is duplicated;
+ * they count in RssShmem like the guest memory. Only when every block is
+ * allocated (auto): reading a hole through a shared tmpfs mapping
+ * allocates the page, where pread returns zeroes for free, so a sparse
+ * image keeps the pread path unless --aio mmap asks. Copies are guarded
+ * against SIGBUS (fault.c): a truncated image gives IOERR, not a crash.
+ */
+static int map_image(struct blk_dev *d)
+{
+	int prot = PROT_READ | (d->o.read_only ? 0 : PROT_WRITE);
+	void *p = mmap(NULL, d->size, prot, MAP_SHARED, d->fd_buf, 0);
+
+	if (p == MAP_FAILED)
+		return fail("cannot map", d->o.file, errno);
+	/* Random access: no read-around of neighbouring pages. */
+	(void)madvise(p, d->size, MADV_RANDOM);
+	d->ram = p;
+	d->mapped = true;
+	snprintf(direct_why, sizeof(direct_why),
+		 "tmpfs: the page cache is the storage");
+	return 0;
+}
+
 static int open_file(struct blk_dev *d)
 {
 	const char *path = d->o.file;
@@ -171,11 +198,21 @@ static int open_file(struct blk_dev *d)
 		 * hand them to its worker threads: a thread hop per request).
 		 */
 		d->mem_fs = true;
+		if (d->o.aio == BLK_AIO_MMAP ||
+		    (d->o.aio == BLK_AIO_AUTO && d->o.direct != BLK_DIRECT_ON &&
+		     (uint64_t)st.st_blocks * 512 >= d->size))
+			return map_image(d);
 		if (d->o.direct != BLK_DIRECT_ON) {
 			snprintf(direct_why, sizeof(direct_why),
 				 "tmpfs: the page cache is the storage");
 			return 0;
 		}
+	} else if (d->o.aio == BLK_AIO_MMAP) {
+		fprintf(stderr,
+			"vhost-user-blk: --aio mmap: %s is not on tmpfs or "
+			"ramfs\n",
+			path);
+		return -EINVAL;
 	}
 	if (d->o.direct == BLK_DIRECT_OFF) {
 		snprintf(direct_why, sizeof(direct_why), "--direct off");
@@ -221,20 +258,16 @@ void blk_image_close(struct blk_dev *d)
 
 const char *blk_image_describe(const struct blk_dev *d, char *buf, size_t len)
 {
-	switch (d->kind) {
-	case BLK_RAM:
+	if (d->kind == BLK_RAM)
 		snprintf(buf, len, "RAM");
-		break;
-	case BLK_NULL:
+	else if (d->kind == BLK_NULL)
 		snprintf(buf, len, "null (no data kept)");
-		break;
-	default:
-		if (d->direct)
-			snprintf(buf, len, "O_DIRECT");
-		else
-			snprintf(buf, len, "buffered (%s)", direct_why);
-		break;
-	}
+	else if (d->mapped)
+		snprintf(buf, len, "mapped (%s)", direct_why);
+	else if (d->direct)
+		snprintf(buf, len, "O_DIRECT");
+	else
+		snprintf(buf, len, "buffered (%s)", direct_why);
 	return buf;
 }
 

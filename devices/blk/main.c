@@ -60,7 +60,7 @@ static int choose_aio(struct blk_dev *d)
 {
 	int why = 0;
 
-	if (d->kind == BLK_RAM || d->kind == BLK_NULL ||
+	if (d->kind == BLK_RAM || d->kind == BLK_NULL || d->mapped ||
 	    d->o.aio == BLK_AIO_SYNC || (d->mem_fs && d->o.aio == BLK_AIO_AUTO))
 		return 0;
 	d->use_uring = blk_uring_probe(&why);
@@ -80,12 +80,12 @@ static int choose_aio(struct blk_dev *d)
 
 static const char *engine(const struct blk_dev *d)
 {
-	if (d->kind == BLK_RAM || d->kind == BLK_NULL)
-		return "in the queue threads";
+	if (d->kind == BLK_RAM || d->kind == BLK_NULL || d->mapped)
+		return "copies in the queue threads";
 	if (d->use_uring)
 		return "io_uring";
 	if (d->mem_fs && d->o.aio == BLK_AIO_AUTO)
-		return "copies in the queue threads";
+		return "pread / pwrite in the queue threads";
 	return "synchronous I/O";
 }
 
@@ -354,6 +354,12 @@ int main(int argc, char **argv)
 	if (verbose)
 		vh_log_set_level(verbose > 1 ? VH_LOG_DEBUG : VH_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* Copies into and out of shared memory turn SIGBUS into IOERR. */
+	if (blk_fault_init() < 0) {
+		fprintf(stderr, "vhost-user-blk: cannot handle SIGBUS: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	for (; opened < n; opened++)
 		if (open_device(&devs[opened]) < 0) {
 			blk_image_close(&devs[opened]);

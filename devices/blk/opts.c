@@ -47,9 +47,11 @@ static const char usage[] =
     "      --writethrough       writeback field 0 after reset (writes made "
     "stable)\n"
     "I/O:\n"
-    "      --aio auto|io_uring|sync  data path (default auto: io_uring,\n"
-    "                           copies in the queue threads for tmpfs files,\n"
-    "                           sync when io_uring is unavailable)\n"
+    "      --aio auto|io_uring|sync|mmap  data path (default auto:\n"
+    "                           io_uring; for tmpfs / ramfs files copies in\n"
+    "                           the queue threads: mmap when the file has no\n"
+    "                           holes, else sync; sync when io_uring is\n"
+    "                           unavailable)\n"
     "      --direct auto|on|off O_DIRECT (default auto: when the file allows "
     "it)\n"
     "  -n, --num-queues N       virtqueues offered (default 1; 1..256)\n"
@@ -253,9 +255,11 @@ enum blk_action blk_opts_parse(struct blk_opts *o, int argc, char **argv)
 				o->aio = BLK_AIO_SYNC;
 			else if (!strcmp(a, "auto"))
 				o->aio = BLK_AIO_AUTO;
+			else if (!strcmp(a, "mmap"))
+				o->aio = BLK_AIO_MMAP;
 			else
 				return bad("bad --aio '%s' (auto, io_uring, "
-					   "sync)",
+					   "sync, mmap)",
 					   a);
 			break;
 		case OPT_DIRECT:

@@ -19,9 +19,10 @@
  *     without overflow), a write on a read-only device: IOERR;
  *   - unknown types, features not negotiated, unknown segment flags,
  *     UNMAP on a DISCARD (§5.2.6.2): UNSUPP.
- * Data is never copied: READ / WRITE iovecs point into guest memory; the
- * header or status byte is cut off by trimming one iovec in place, put back
- * before completion.
+ * READ / WRITE iovecs point into guest memory (the header or status byte
+ * cut off by trimming one iovec in place, put back before completion):
+ * the kernel reads or writes them directly, or, for --ram and a mapped
+ * tmpfs image, one guarded copy (fault.c) moves the data here.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -53,14 +54,13 @@ static const char *type_name(uint32_t t)
 	}
 }
 
-void blk_log_bad(struct blk_dev *d, const struct blk_req *r, const char *fmt,
-		 ...)
+static __attribute__((format(printf, 3, 0))) void
+vlog(struct blk_dev *d, const struct blk_req *r, const char *fmt,
+		 va_list ap)
 {
 	char msg[160];
 	unsigned k;
-	va_list ap;
 
-	atomic_fetch_add_explicit(&d->nbad, 1, memory_order_relaxed);
 	k = atomic_fetch_add_explicit(&d->nlogged, 1, memory_order_relaxed);
 	if (k > BLK_LOG_MAX)
 		return;
@@ -68,11 +68,32 @@ void blk_log_bad(struct blk_dev *d, const struct blk_req *r, const char *fmt,
 		vh_warn("blk: more refused requests are counted, not logged");
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	vh_warn("blk: ring %u: %s (head %u): %s", vh_queue_index(r->req.queue),
 		type_name(r->type), r->req.elem.id, msg);
+}
+
+void blk_log_bad(struct blk_dev *d, const struct blk_req *r, const char *fmt,
+		 ...)
+{
+	va_list ap;
+
+	atomic_fetch_add_explicit(&d->nbad, 1, memory_order_relaxed);
+	va_start(ap, fmt);
+	vlog(d, r, fmt, ap);
+	va_end(ap);
+}
+
+/* A well-formed request that failed (counted as IOERR by the caller). */
+static __attribute__((format(printf, 3, 4))) void
+log_failed(struct blk_dev *d, const struct blk_req *r,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(d, r, fmt, ap);
+	va_end(ap);
 }
 
 /* Copy @len bytes from offset @off of @iov[0, n) into @buf. */
@@ -159,19 +180,6 @@ static const char *range_bad(const struct blk_dev *d, uint64_t sector,
 	return NULL;
 }
 
-static void ram_rw(struct blk_dev *d, struct blk_req *r)
-{
-	uint8_t *p = d->ram + r->off;
-
-	for (unsigned i = 0; i < r->niov; i++) {
-		if (r->type == VIRTIO_BLK_T_OUT)
-			memcpy(p, r->iov[i].iov_base, r->iov[i].iov_len);
-		else
-			memcpy(r->iov[i].iov_base, p, r->iov[i].iov_len);
-		p += r->iov[i].iov_len;
-	}
-}
-
 static bool prepare_rw(struct blk_dev *d, struct blk_req *r, uint64_t sector)
 {
 	struct vh_virtq_elem *e = &r->req.elem;
@@ -243,9 +251,19 @@ static bool prepare_rw(struct blk_dev *d, struct blk_req *r, uint64_t sector)
 			e->iov[last].iov_len--;
 		}
 	}
-	if (d->kind == BLK_NULL || d->kind == BLK_RAM) {
-		if (d->kind == BLK_RAM)
-			ram_rw(d, r);
+	if (d->kind == BLK_NULL) {
+		blk_req_finish(r, VIRTIO_BLK_S_OK, blk_req_used_ok(r));
+		return false;
+	}
+	if (d->ram) {
+		/* --ram or a mapped tmpfs image: one copy, here. */
+		if (blk_copy_iov(d->ram + r->off, r->iov, r->niov, write)) {
+			log_failed(d, r,
+				   "SIGBUS copying %u bytes at byte %llu: the "
+				   "image or the guest memory shrank under us",
+				   len, (unsigned long long)r->off);
+			return refuse(r, VIRTIO_BLK_S_IOERR);
+		}
 		blk_req_finish(r, VIRTIO_BLK_S_OK, blk_req_used_ok(r));
 		return false;
 	}

@@ -3,7 +3,8 @@
  * vhost-user-blk (the real program, a child process) driven by our
  * front-end and driver queues: every request type with the data checked
  * against the image file, the config space, SET_CONFIG of the write cache,
- * read-only mode, 4096-byte logical blocks, RAM and null modes.
+ * read-only mode, 4096-byte logical blocks, RAM and null modes, a tmpfs
+ * image mapped (and truncated under the back-end).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <cmocka.h>
 
@@ -333,6 +337,108 @@ static void test_ram_and_null_modes(void **s)
 	bt_fini(&t);
 }
 
+/* An image on tmpfs: mapped and served by copies (when it has no holes),
+ * with every request type; a truncation under the back-end turns into
+ * IOERR for the blocks that went away (SIGBUS caught), the rest is still
+ * served, the process lives on. A sparse tmpfs image keeps pread/pwrite
+ * (reading a hole through the mapping would allocate it). */
+static void test_tmpfs_image_is_mapped_and_survives_truncation(void **s)
+{
+	static uint8_t d[16384], back[16384], zero[16384];
+	struct virtio_blk_discard_write_zeroes r = {0};
+	char err[512], out[64];
+	struct statfs sf;
+	uint32_t used;
+	struct bt t;
+
+	(void)s;
+	if (statfs("/dev/shm", &sf) || sf.f_type != TMPFS_MAGIC)
+		fail_msg("/dev/shm is not tmpfs: nowhere to test the mapping");
+	bt_init(&t);
+	snprintf(t.img, sizeof(t.img), "/dev/shm/vh-blk-%d.img", (int)getpid());
+	bt_image(&t, IMG_SIZE, true);
+	bt_start(&t, "-v", NULL);
+	assert_true(bt_log_has(&t, "mapped (tmpfs"));
+	bt_connect(&t, ALL);
+	bt_ring(&t, 0, BT_RING);
+
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, 16, d, 8192, &used),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(used, 8193);
+	check_image_pattern(d, 16 * 512, 8192);
+	fill(d, sizeof(d), 3);
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_OUT, 40, d, sizeof(d),
+				&used),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(used, 1);
+	bt_img_read(&t, 40 * 512, back, sizeof(back));
+	assert_memory_equal(back, d, sizeof(d));
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, &used),
+			 VIRTIO_BLK_S_OK);
+	/* DISCARD and WRITE_ZEROES punch holes the mapping then reads as
+	 * zeroes. */
+	r.sector = 40;
+	r.num_sectors = 16;
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_DISCARD, 0, &r, 16, &used),
+			 VIRTIO_BLK_S_OK);
+	r.sector = 56;
+	r.flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	assert_int_equal(
+	    bt_req(&t, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, &r, 16, &used),
+	    VIRTIO_BLK_S_OK);
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, 40, back, sizeof(back),
+				&used),
+			 VIRTIO_BLK_S_OK);
+	assert_memory_equal(back, zero, sizeof(zero));
+
+	/* Another process cuts the image in half. */
+	assert_int_equal(truncate(t.img, IMG_SIZE / 2), 0);
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, IMG_SIZE / 512 - 32, d,
+				4096, &used),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(used, 1);
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_OUT, IMG_SIZE / 512 - 64,
+				d, 4096, &used),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(used, 1);
+	assert_true(bt_log_has(&t, "SIGBUS"));
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, 16, d, 4096, &used),
+			 VIRTIO_BLK_S_OK);
+	check_image_pattern(d, 16 * 512, 4096);
+	bt_fini(&t); /* exit status 0: it lived on */
+
+	/* Sparse: not mapped. */
+	bt_init(&t);
+	snprintf(t.img, sizeof(t.img), "/dev/shm/vh-blk-%d.img", (int)getpid());
+	bt_image(&t, IMG_SIZE, false);
+	bt_start(&t, NULL);
+	assert_false(bt_log_has(&t, "mapped"));
+	assert_true(bt_log_has(&t, "pread / pwrite"));
+	bt_connect(&t, ALL);
+	bt_ring(&t, 0, BT_RING);
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, 0, back, 4096, &used),
+			 VIRTIO_BLK_S_OK);
+	assert_memory_equal(back, zero, 4096);
+	bt_fini(&t);
+
+	/* --aio mmap is for memory file systems only. */
+	if (statfs("/tmp", &sf) == 0 && sf.f_type != TMPFS_MAGIC) {
+		char img[] = "/tmp/vh-blk-mmap-XXXXXX";
+		int fd = mkstemp(img);
+
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, IMG_SIZE), 0);
+		close(fd);
+		assert_int_equal(bt_run(out, sizeof(out), err, sizeof(err),
+					"--socket-path", "/tmp/vh-blk-mmap.sock",
+					"--blk-file", img, "--aio", "mmap",
+					NULL),
+				 1);
+		assert_non_null(strstr(err, "not on tmpfs or ramfs"));
+		unlink(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +448,8 @@ int main(void)
 	    cmocka_unit_test(test_read_only_device_refuses_writes),
 	    cmocka_unit_test(test_4096_byte_logical_blocks),
 	    cmocka_unit_test(test_ram_and_null_modes),
+	    cmocka_unit_test(
+		test_tmpfs_image_is_mapped_and_survives_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
