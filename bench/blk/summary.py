@@ -6,6 +6,9 @@ median IOPS with min..max, the ratio of the median to qemu-storage-daemon's
 median in the same configuration, median p99 latency, median CPU time per
 request of each side, and the back-end's largest resident memory without
 the guest mappings (RssAnon + RssFile). Usage: summary.py all.tsv
+
+With --wide: one row per configuration and engine of ours, QSD on the same
+row (the table of docs/PERFORMANCE.md): summary.py --wide all.tsv
 """
 import statistics
 import sys
@@ -16,7 +19,7 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def main(path):
+def main(path, wide=False):
     rows = []
     with open(path) as f:
         head = None
@@ -40,6 +43,27 @@ def main(path):
                 pass
         return out
 
+    if wide:
+        print("| path | mode | rw | q | QD | ours IOPS | QSD IOPS | × QSD | "
+              "ours µs/req | QSD µs/req | p99 ours / QSD µs |")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        engines = sorted({be for by in groups.values() for be in by
+                          if be != "qsd"})
+        for eng in engines:
+            for key, by in groups.items():
+                if eng not in by or "qsd" not in by:
+                    continue
+                o, q = by[eng], by["qsd"]
+                oi, qi = med(col(o, "iops")), med(col(q, "iops"))
+                name = key[0] if eng == "ours" else "%s (%s)" % (
+                    key[0], eng.replace("ours-", ""))
+                print("| %s | %s | %s | %d | %d | %.0f k | %.0f k | %.2f× | "
+                      "%.2f | %.2f | %.0f / %.0f |" % (
+                          name, key[1], key[2], key[3], key[4], oi / 1e3,
+                          qi / 1e3, oi / qi, med(col(o, "be_us_io")),
+                          med(col(q, "be_us_io")), med(col(o, "p99_us")),
+                          med(col(q, "p99_us"))))
+        return
     last = None
     for key, by in groups.items():
         kind, mode = key[0], key[1]
@@ -64,4 +88,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--wide":
+        main(sys.argv[2], wide=True)
+    else:
+        main(sys.argv[1])

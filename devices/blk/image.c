@@ -124,7 +124,8 @@ static bool memory_fs(int fd)
  * in the queue's thread, no syscall and no page-cache lookup (those were
  * half of the CPU per request with pread / pwrite). The pages are the
  * same page-cache pages pread would copy from, so nothing is duplicated;
- * they count in RssShmem like the guest memory. Only when every block is
+ * they count in RssShmem like the guest memory (page tables: 2 MiB per GiB
+ * touched). Only when every block is
  * allocated (auto): reading a hole through a shared tmpfs mapping
  * allocates the page, where pread returns zeroes for free, so a sparse
  * image keeps the pread path unless --aio mmap asks. Copies are guarded
@@ -137,8 +138,6 @@ static int map_image(struct blk_dev *d)
 
 	if (p == MAP_FAILED)
 		return fail("cannot map", d->o.file, errno);
-	/* Random access: no read-around of neighbouring pages. */
-	(void)madvise(p, d->size, MADV_RANDOM);
 	d->ram = p;
 	d->mapped = true;
 	snprintf(direct_why, sizeof(direct_why),

@@ -62,6 +62,8 @@ cleanup() {
 		kill -KILL "${BE_PID[$d]}" 2>/dev/null && wait "${BE_PID[$d]}" 2>/dev/null
 	done
 	if [ "${KEEP:-0}" = 1 ]; then echo "qemu-guest.sh: kept $T"; else rm -rf "$T"; fi
+	[ -n "${SHM_IMG:-}" ] && [ "${KEEP:-0}" != 1 ] && rm -f "$SHM_IMG"
+	return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -179,8 +181,20 @@ be_start() { # disk letter; log appended to $T/be-X.log
 }
 for d in a b c; do
 	truncate -s 64M "$T/$d.img"
+done
+# Disk b (2 queues, and the restart-while-writing check) is a fully
+# allocated image on tmpfs: served through the mapping (the default engine
+# there); a and c are sparse files in /tmp: io_uring (or pread / pwrite
+# when /tmp is tmpfs).
+SHM_IMG=$(mktemp /dev/shm/vh-blk-guest.XXXXXX.img 2>/dev/null) &&
+	fallocate -l 64M "$SHM_IMG" && ln -sf "$SHM_IMG" "$T/b.img" ||
+	fail_all "cannot create a 64 MiB image in /dev/shm"
+for d in a b c; do
 	be_start $d || fail_all "vhost-user-blk did not start: $(tail -1 "$T/be-$d.log")"
 done
+grep -q "mapped (tmpfs" "$T/be-b.log" ||
+	fail_all "disk b is not served through the mapping: $(head -1 "$T/be-b.log")"
+
 
 # ---- boot ---------------------------------------------------------------------------
 VHK_SMP=2 VHK_SHARED_MEM=1 vhk_qemu_cmd "$T/initrd.gz" "$T/console.log"
