@@ -395,11 +395,19 @@ static void *worker_main(void *arg)
 			uint64_t t;
 
 			/* Spinning: the clock, kicks of unstarted rings and
-			 * device fds are looked at every 64 idle spins. */
+			 * device fds are looked at every 64 idle spins
+			 * (~3 us), and the core is offered to whatever else
+			 * is runnable on it: typically the kernel's io_uring
+			 * workers (iou-wrk) of our own requests, which inherit
+			 * our CPU affinity and would otherwise wait for the
+			 * end of our time slice (bench/blk, io_uring on tmpfs
+			 * with polling: QD 1 82 k -> 123 k IOPS, p99 46 -> 14
+			 * us). With nothing else runnable it returns at once. */
 			if ((++idle & 63) != 0) {
 				cpu_relax();
 				continue;
 			}
+			sched_yield();
 			/* A kick taken here must be processed before any
 			 * thought of sleeping. */
 			if (handle_events(w, 0) > 0) {
