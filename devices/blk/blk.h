@@ -173,7 +173,7 @@ struct blk_dev {
 	bool mem_fs;	    /* tmpfs / ramfs: the page cache is the storage */
 	bool mapped;	    /* a mem_fs image served through d->ram (mmap) */
 	unsigned dio_align; /* O_DIRECT memory / length / offset alignment */
-	uint8_t *ram; /* --ram, or the mapped image (mapped); d->size bytes */
+	uint8_t *ram;  /* --ram, or the mapped image (mapped); d->size bytes */
 	uint64_t size; /* bytes, a multiple of blk_size */
 	uint32_t blk_size;
 	/* Topology (block devices; 0 / 1 / 0 otherwise), in logical blocks:

@@ -55,8 +55,7 @@ static const char *type_name(uint32_t t)
 }
 
 static __attribute__((format(printf, 3, 0))) void
-vlog(struct blk_dev *d, const struct blk_req *r, const char *fmt,
-		 va_list ap)
+vlog(struct blk_dev *d, const struct blk_req *r, const char *fmt, va_list ap)
 {
 	char msg[160];
 	unsigned k;
@@ -86,8 +85,7 @@ void blk_log_bad(struct blk_dev *d, const struct blk_req *r, const char *fmt,
 
 /* A well-formed request that failed (counted as IOERR by the caller). */
 static __attribute__((format(printf, 3, 4))) void
-log_failed(struct blk_dev *d, const struct blk_req *r,
-		       const char *fmt, ...)
+log_failed(struct blk_dev *d, const struct blk_req *r, const char *fmt, ...)
 {
 	va_list ap;
 

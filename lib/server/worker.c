@@ -402,7 +402,8 @@ static void *worker_main(void *arg)
 			 * our CPU affinity and would otherwise wait for the
 			 * end of our time slice (bench/blk, io_uring on tmpfs
 			 * with polling: QD 1 82 k -> 123 k IOPS, p99 46 -> 14
-			 * us). With nothing else runnable it returns at once. */
+			 * us). With nothing else runnable it returns at once.
+			 */
 			if ((++idle & 63) != 0) {
 				cpu_relax();
 				continue;

@@ -367,9 +367,9 @@ static void test_tmpfs_image_is_mapped_and_survives_truncation(void **s)
 	assert_int_equal(used, 8193);
 	check_image_pattern(d, 16 * 512, 8192);
 	fill(d, sizeof(d), 3);
-	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_OUT, 40, d, sizeof(d),
-				&used),
-			 VIRTIO_BLK_S_OK);
+	assert_int_equal(
+	    bt_req(&t, 0, VIRTIO_BLK_T_OUT, 40, d, sizeof(d), &used),
+	    VIRTIO_BLK_S_OK);
 	assert_int_equal(used, 1);
 	bt_img_read(&t, 40 * 512, back, sizeof(back));
 	assert_memory_equal(back, d, sizeof(d));
@@ -386,19 +386,19 @@ static void test_tmpfs_image_is_mapped_and_survives_truncation(void **s)
 	assert_int_equal(
 	    bt_req(&t, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, &r, 16, &used),
 	    VIRTIO_BLK_S_OK);
-	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, 40, back, sizeof(back),
-				&used),
-			 VIRTIO_BLK_S_OK);
+	assert_int_equal(
+	    bt_req(&t, 0, VIRTIO_BLK_T_IN, 40, back, sizeof(back), &used),
+	    VIRTIO_BLK_S_OK);
 	assert_memory_equal(back, zero, sizeof(zero));
 
 	/* Another process cuts the image in half. */
 	assert_int_equal(truncate(t.img, IMG_SIZE / 2), 0);
-	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_IN, IMG_SIZE / 512 - 32, d,
-				4096, &used),
-			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(
+	    bt_req(&t, 0, VIRTIO_BLK_T_IN, IMG_SIZE / 512 - 32, d, 4096, &used),
+	    VIRTIO_BLK_S_IOERR);
 	assert_int_equal(used, 1);
-	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_OUT, IMG_SIZE / 512 - 64,
-				d, 4096, &used),
+	assert_int_equal(bt_req(&t, 0, VIRTIO_BLK_T_OUT, IMG_SIZE / 512 - 64, d,
+				4096, &used),
 			 VIRTIO_BLK_S_IOERR);
 	assert_int_equal(used, 1);
 	assert_true(bt_log_has(&t, "SIGBUS"));
@@ -430,9 +430,9 @@ static void test_tmpfs_image_is_mapped_and_survives_truncation(void **s)
 		assert_int_equal(ftruncate(fd, IMG_SIZE), 0);
 		close(fd);
 		assert_int_equal(bt_run(out, sizeof(out), err, sizeof(err),
-					"--socket-path", "/tmp/vh-blk-mmap.sock",
-					"--blk-file", img, "--aio", "mmap",
-					NULL),
+					"--socket-path",
+					"/tmp/vh-blk-mmap.sock", "--blk-file",
+					img, "--aio", "mmap", NULL),
 				 1);
 		assert_non_null(strstr(err, "not on tmpfs or ramfs"));
 		unlink(img);
