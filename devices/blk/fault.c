@@ -14,8 +14,9 @@
  * the signal mask is not saved) and a thread-local pointer to it. The
  * SIGBUS handler jumps back to the guard of the faulting thread, which
  * returns -EFAULT: the request completes with IOERR. SA_NODEFER keeps
- * SIGBUS unblocked after the jump. A SIGBUS outside a guard is not ours:
- * the default action (core dump) runs as if no handler were installed.
+ * SIGBUS unblocked after the jump. A SIGBUS outside a guard, or one sent
+ * by another process, is not ours: the default action (core dump) runs as
+ * if no handler were installed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -31,9 +32,10 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	sigjmp_buf *g = guard;
 
-	(void)si;
 	(void)uc;
-	if (g) {
+	/* si_code > 0: raised by a fault of this thread. kill(), tkill(),
+	 * sigqueue() (si_code <= 0) are not a failed copy. */
+	if (g && si->si_code > 0) {
 		guard = NULL;
 		siglongjmp(*g, 1);
 	}
