@@ -74,11 +74,29 @@ if [ ! -S "$SOCK" ]; then
 	exit 1
 fi
 
+# The socket exists once the port is configured, before testpmd starts
+# forwarding: a front-end that connects and sends in that window sees its
+# frames sit unforwarded (one CI run: TX-packets 0 for the whole run).
+# Start CMD once testpmd says it forwards.
+for _ in $(seq 400); do
+	grep -aq "packet forwarding - ports=" "$T/testpmd.log" && break
+	kill -0 "$PMD_PID" 2>/dev/null || break
+	sleep 0.05
+done
+if ! grep -aq "packet forwarding - ports=" "$T/testpmd.log"; then
+	tail -n 30 "$T/testpmd.log" | sed 's/^/testpmd: /' >&2
+	echo "with-dpdk-vhost: dpdk-testpmd did not start forwarding within 20 s" >&2
+	exit 1
+fi
+
 export VU_SOCK=$SOCK
 timeout "$TIMEOUT" "$@"
 rc=$?
 if [ $rc -ne 0 ]; then
 	[ $rc -eq 124 ] && echo "with-dpdk-vhost: '$*' timed out after $TIMEOUT s" >&2
+	echo "with-dpdk-vhost: the vhost state changes testpmd logged:" >&2
+	grep -a -e 'VHOST_CONFIG' -e 'link state' -e 'forwarding' "$T/testpmd.log" |
+		head -n 60 | sed 's/^/testpmd: /' >&2
 	echo "with-dpdk-vhost: last lines of the testpmd log:" >&2
 	tr -d '\033' <"$T/testpmd.log" | grep -av -e '-pps:' -e '^ *$' | tail -n 20 |
 		sed 's/^/testpmd: /' >&2

@@ -223,7 +223,9 @@ for t in $TESTS; do
 		if out=$("$WITH_DPDK" --timeout 60 -- "$PEER" "${args[@]}" 2>&1); then
 			pass "$t: our front-end against DPDK net_vhost: $(echo "$out" | grep '^PASS' | sed 's/^PASS: //')"
 		else
-			fail "$t: $(echo "$out" | tail -5)"
+			# The peer's own verdict first, then testpmd's last words.
+			fail "$t: $(echo "$out" | grep -a -e '^FAIL' -e '^with-dpdk-vhost:' | head -4)
+$(echo "$out" | grep -a '^testpmd: ' | head -60)"
 		fi
 		;;
 	*) fail "unknown test $t" ;;
