@@ -6,12 +6,14 @@
 #
 #   tests/interop/with-dpdk-vhost.sh [--queues N] [--timeout S] [--] CMD [ARG...]
 #
-# CMD runs with VU_SOCK (the socket) exported. No hugepages are needed: EAL
+# CMD runs with VU_SOCK (the socket) exported, once testpmd has started
+# forwarding (its log says so). No hugepages are needed: EAL
 # runs with --no-huge -m 512 --no-pci --no-shconf and a file prefix unique to
 # this run, whose /var/run/dpdk/<prefix> directory (created even with
 # --no-shconf when root) is removed on exit. testpmd accepts a new front-end
 # after the previous one disconnects. CMD runs under `timeout` (default 60 s);
-# the exit status is CMD's (124 on timeout). KEEP=1 keeps the temp dir.
+# the exit status is CMD's (124 on timeout); on failure testpmd's vhost
+# state changes and last lines go to stderr. KEEP=1 keeps the temp dir.
 set -u
 
 QUEUES=1
