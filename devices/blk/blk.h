@@ -171,9 +171,8 @@ struct blk_dev {
 	int fd_buf; /* buffered fd (same as fd when not direct) */
 	bool direct;
 	bool mem_fs;	    /* tmpfs / ramfs: the page cache is the storage */
-	bool mapped;	    /* a mem_fs image served through d->ram (mmap) */
 	unsigned dio_align; /* O_DIRECT memory / length / offset alignment */
-	uint8_t *ram;  /* --ram, or the mapped image (mapped); d->size bytes */
+	uint8_t *ram;  /* --ram, or the mapped image (a FILE); d->size bytes */
 	uint64_t size; /* bytes, a multiple of blk_size */
 	uint32_t blk_size;
 	/* Topology (block devices; 0 / 1 / 0 otherwise), in logical blocks:
@@ -191,6 +190,13 @@ struct blk_dev {
 	struct vh_server *srv;
 	bool done; /* main.c: its server finished */
 };
+
+/* Whether requests are served by copies in the queue's thread (--ram, a
+ * mapped image) or not at all (--null): no I/O engine. */
+static inline bool blk_in_thread(const struct blk_dev *d)
+{
+	return d->ram || d->kind == BLK_NULL;
+}
 
 /* Open the backing store named by d->o (d->o filled in). One error line on
  * stderr and a negative errno on failure. */

@@ -139,7 +139,6 @@ static int map_image(struct blk_dev *d)
 	if (p == MAP_FAILED)
 		return fail("cannot map", d->o.file, errno);
 	d->ram = p;
-	d->mapped = true;
 	snprintf(direct_why, sizeof(direct_why),
 		 "tmpfs: the page cache is the storage");
 	return 0;
@@ -261,7 +260,7 @@ const char *blk_image_describe(const struct blk_dev *d, char *buf, size_t len)
 		snprintf(buf, len, "RAM");
 	else if (d->kind == BLK_NULL)
 		snprintf(buf, len, "null (no data kept)");
-	else if (d->mapped)
+	else if (d->ram)
 		snprintf(buf, len, "mapped (%s)", direct_why);
 	else if (d->direct)
 		snprintf(buf, len, "O_DIRECT");

@@ -60,8 +60,8 @@ static int choose_aio(struct blk_dev *d)
 {
 	int why = 0;
 
-	if (d->kind == BLK_RAM || d->kind == BLK_NULL || d->mapped ||
-	    d->o.aio == BLK_AIO_SYNC || (d->mem_fs && d->o.aio == BLK_AIO_AUTO))
+	if (blk_in_thread(d) || d->o.aio == BLK_AIO_SYNC ||
+	    (d->mem_fs && d->o.aio == BLK_AIO_AUTO))
 		return 0;
 	d->use_uring = blk_uring_probe(&why);
 	if (d->use_uring)
@@ -80,7 +80,9 @@ static int choose_aio(struct blk_dev *d)
 
 static const char *engine(const struct blk_dev *d)
 {
-	if (d->kind == BLK_RAM || d->kind == BLK_NULL || d->mapped)
+	if (d->kind == BLK_NULL)
+		return "no data moved";
+	if (blk_in_thread(d))
 		return "copies in the queue threads";
 	if (d->use_uring)
 		return "io_uring";
@@ -117,8 +119,9 @@ static void start_line(const struct blk_dev *d, unsigned threads)
  *    Popping 32 at a time, the front-end (woken by the first completion)
  *    found all 32 done and the back-end asleep again: a ping-pong of two
  *    wake-ups per 32 requests (QD 32: 559 k -> 754 k IOPS with 1).
- *  - copies in the thread (RAM, tmpfs, sync): ~1-2 us each; 16 at a time
- *    (QD 32, 2 queues: 250 k IOPS with 1, 425 k with 16).
+ *  - copies in the thread (RAM, tmpfs mapped or through pread, sync):
+ *    ~1-2 us each; 16 at a time (pread on tmpfs, QD 32, 2 queues: 250 k
+ *    IOPS with 1, 425 k with 16).
  */
 static unsigned batch(const struct blk_dev *d)
 {

@@ -62,7 +62,9 @@ static int packet_socket(void)
 	return s;
 }
 
-static struct nh *start(void)
+/* The device on the tap with @pairs queue pairs, rings 0 .. @nrings - 1
+ * set up, the link up. */
+static struct nh *start_pairs(unsigned pairs, unsigned nrings)
 {
 	static struct nh h;
 	struct net_opts o;
@@ -70,11 +72,17 @@ static struct nh *start(void)
 	net_opts_init(&o);
 	o.mode = NET_MODE_TAP;
 	o.ifname = IFACE;
+	o.pairs = pairs;
 	nh_start(&h, &o, ALL);
-	nh_ring(&h, RX, 64);
-	nh_ring(&h, TX, 64);
+	for (unsigned q = 0; q < nrings; q++)
+		nh_ring(&h, q, 64);
 	link_up(IFACE);
 	return &h;
+}
+
+static struct nh *start(void)
+{
+	return start_pairs(1, 2); /* RX and TX */
 }
 
 static void offers_the_offloads_the_tap_accepts(void **state)
@@ -159,22 +167,6 @@ static void frames_into_the_tap_land_in_rx_buffers(void **state)
 #define RX1   2u
 #define CTRLQ (2 * PAIRS)
 
-static struct nh *start_mq(void)
-{
-	static struct nh h;
-	struct net_opts o;
-
-	net_opts_init(&o);
-	o.mode = NET_MODE_TAP;
-	o.ifname = IFACE;
-	o.pairs = PAIRS;
-	nh_start(&h, &o, ALL);
-	for (unsigned q = 0; q <= CTRLQ; q++)
-		nh_ring(&h, q, 64);
-	link_up(IFACE);
-	return &h;
-}
-
 static int pairs_set(struct nh *h, uint16_t n)
 {
 	uint8_t cmd[4] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
@@ -238,7 +230,7 @@ static unsigned reap_ours(struct nh *h, unsigned q, int ms)
 
 static void inactive_pairs_leave_the_tap_and_come_back(void **state)
 {
-	struct nh *h = start_mq();
+	struct nh *h = start_pairs(PAIRS, CTRLQ + 1);
 	struct net_totals t;
 	unsigned got0, got1;
 
