@@ -319,20 +319,9 @@ static void descriptor_crossing_regions_gives_two_iovecs(void **st)
 {
 	struct h *h = *st;
 	uint64_t gpa = 1ull << 40;
-	struct vhost_user_mem_region r[2] = {{gpa, 4096, gpa, 0},
-					     {gpa + 4096, 4096, gpa + 4096, 0}};
-	struct vh_mem_table *t2, *t3;
 
 	h_init(h, 4, 0, 0);
-	int fd = memfd_create("a", MFD_CLOEXEC);
-	assert_int_equal(ftruncate(fd, 4096), 0);
-	assert_int_equal(vh_mem_table_add(h->t, &r[0], fd, &t2), 0);
-	fd = memfd_create("b", MFD_CLOEXEC);
-	assert_int_equal(ftruncate(fd, 4096), 0);
-	assert_int_equal(vh_mem_table_add(t2, &r[1], fd, &t3), 0);
-	vh_mem_table_unref(t2);
-	vh_mem_table_unref(h->t);
-	h->t = t3;
+	h_add_adjacent_regions(h, gpa);
 	h_set_desc(h, 0, gpa + 4000, 200, VIRTQ_DESC_F_WRITE, 0);
 	h_avail_push(h, 0);
 	assert_int_equal(vh_virtq_pop(h->vq, h->t, h->e), 1);

@@ -139,21 +139,9 @@ static void adjacent_regions_stay_apart(void **st)
 {
 	struct h *h = *st;
 	uint64_t gpa = 1ull << 40;
-	struct vhost_user_mem_region r[2] = {{gpa, 4096, gpa, 0},
-					     {gpa + 4096, 4096, gpa + 4096, 0}};
-	struct vh_mem_table *t2, *t3;
-	int fd;
 
 	h_init(h, 8, 0, 0);
-	fd = memfd_create("a", MFD_CLOEXEC);
-	assert_int_equal(ftruncate(fd, 4096), 0);
-	assert_int_equal(vh_mem_table_add(h->t, &r[0], fd, &t2), 0);
-	fd = memfd_create("b", MFD_CLOEXEC);
-	assert_int_equal(ftruncate(fd, 4096), 0);
-	assert_int_equal(vh_mem_table_add(t2, &r[1], fd, &t3), 0);
-	vh_mem_table_unref(t2);
-	vh_mem_table_unref(h->t);
-	h->t = t3;
+	h_add_adjacent_regions(h, gpa);
 	/* The rings again, from the table with both regions. */
 	vh_virtq_free(h->vq);
 	h_new_device(h, 0);

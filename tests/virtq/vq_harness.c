@@ -188,3 +188,22 @@ void h_expect_broken(struct h *h, enum vh_virtq_error why)
 	assert_false(vh_virtq_has_avail(h->vq));
 	assert_int_equal(h_log_count, logs + 1);
 }
+
+void h_add_adjacent_regions(struct h *h, uint64_t gpa)
+{
+	struct vhost_user_mem_region r[2] = {{gpa, 4096, gpa, 0},
+					     {gpa + 4096, 4096, gpa + 4096, 0}};
+	struct vh_mem_table *t2, *t3;
+	int fd = memfd_create("a", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	assert_int_equal(vh_mem_table_add(h->t, &r[0], fd, &t2), 0);
+	fd = memfd_create("b", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	assert_int_equal(vh_mem_table_add(t2, &r[1], fd, &t3), 0);
+	vh_mem_table_unref(t2);
+	vh_mem_table_unref(h->t);
+	h->t = t3;
+}

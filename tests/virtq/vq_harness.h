@@ -83,4 +83,8 @@ void h_pdesc(struct h *h, uint64_t addr, uint32_t len, uint16_t id,
 /* Pop must fail with -EIO for @why; the queue stays broken; logged once. */
 void h_expect_broken(struct h *h, enum vh_virtq_error why);
 
+/* Add two adjacent 4 KiB regions at guest-physical @gpa and @gpa + 4096
+ * (separate memfds, so separate mappings) to h->t, which they replace. */
+void h_add_adjacent_regions(struct h *h, uint64_t gpa);
+
 #endif /* VQ_HARNESS_H */
